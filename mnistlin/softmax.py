@@ -115,6 +115,19 @@ def _mean_nll(Z: np.ndarray, y: np.ndarray) -> float:
     return float(np.mean(log_norm - true))
 
 
+_EVAL_BLOCK = 50  # steps evaluated together by fit_softmax_sgd
+
+
+def _curves(Z: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean loss and accuracy per step from ``(n, steps, 10)`` scores (changed in place)."""
+    acc = (Z.argmax(axis=2) == y[:, None]).mean(axis=0)
+    Z -= Z.max(axis=2, keepdims=True)
+    true = Z[np.arange(len(y)), :, y].astype(np.float64)
+    np.exp(Z, out=Z)
+    loss = (np.log(Z.sum(axis=2, dtype=np.float64)) - true).mean(axis=0)
+    return loss, acc
+
+
 def cross_entropy(X, y, W, b=None) -> float:
     """Return the mean cross-entropy ``-mean(log p(y_i | x_i))`` of a softmax model.
 
@@ -159,7 +172,7 @@ class _LinearSoftmax:
         return scores(X, self.W, self.b).argmax(axis=1)
 
 
-@dataclass
+@dataclass(eq=False)
 class SoftmaxModel(_LinearSoftmax):
     """A softmax model fitted by :func:`fit_softmax`.
 
@@ -176,7 +189,7 @@ class SoftmaxModel(_LinearSoftmax):
     l2 : float
         The L2 penalty the model was fitted with.
     loss : float
-        The penalised objective at the returned weights.
+        The penalised objective at the solution.
     """
 
     W: np.ndarray
@@ -187,7 +200,7 @@ class SoftmaxModel(_LinearSoftmax):
     loss: float = float("nan")
 
 
-@dataclass
+@dataclass(eq=False)
 class SGDRun(_LinearSoftmax):
     """The result of :func:`fit_softmax_sgd`: final weights, learning curves, snapshots.
 
@@ -397,12 +410,15 @@ def fit_softmax_sgd(
     This is the basic recipe of chapter 2: start from all-zero weights, and at each step
     move ``W`` and ``b`` against the gradient of the mean cross-entropy of a minibatch of
     ``batch_size`` training digits, without any penalty. Minibatches are consecutive
-    slices of a fresh seeded shuffle of the training set each epoch. With the defaults
-    (batch 64, 1,000 steps, rate 0.5) MNIST reaches about 92% test accuracy.
+    slices of a fresh seeded shuffle of the training set each epoch (the rows left over
+    at the end of an epoch are skipped). With the defaults (batch 64, 1,000 steps, rate
+    0.5) MNIST reaches 91-92% test accuracy.
 
     After every step (and before the first) the loss and accuracy are recorded on a
     fixed random subset of ``eval_size`` training digits, not on the whole training
-    set, which would be slow, and on the whole test set when one is given.
+    set, which would be slow, and on the whole test set when one is given. These rows
+    are copied once into one matrix, and the weights of 50 consecutive steps are
+    evaluated in a single product; on MNIST the whole run takes a few seconds.
 
     Parameters
     ----------
@@ -417,8 +433,9 @@ def fit_softmax_sgd(
     learning_rate : float
         Step size multiplying the minibatch gradient.
     seed : int
-        Seed of the generator that picks the evaluation subset and the minibatches; the
-        same seed gives identical results.
+        Seed of the random choices: the minibatches, and separately the evaluation
+        subset. The same seed gives identical results, and the same training run
+        whatever the evaluation settings.
     snapshot_every : int
         Keep a copy of ``(W, b)`` every this many steps (and at steps 0 and ``steps``).
     eval_size : int
@@ -451,24 +468,39 @@ def fit_softmax_sgd(
     if batch_size > n:
         raise ValueError(f"batch_size is {batch_size} but there are only {n} training rows")
 
-    rng = np.random.default_rng(seed)
+    # Separate streams, so that the minibatches do not depend on the evaluation settings.
+    rng, eval_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
     dtype = X.dtype
-    eval_rows = np.sort(rng.choice(n, size=min(eval_size, n), replace=False))
+    eval_rows = np.sort(eval_rng.choice(n, size=min(eval_size, n), replace=False))
     parts = [(X[eval_rows], y[eval_rows], "train")]
     if X_test is not None:
         X_test = as_features(X_test, "X_test")
         if X_test.shape[1] != d:
             raise ValueError(f"X_test has {X_test.shape[1]} columns, X has {d}")
         parts.append((X_test, as_labels(y_test, len(X_test), "y_test"), "test"))
-    # One stacked matrix, so each step's evaluation is a single matrix product.
+    # One stacked matrix, so that evaluating both sets is a single matrix product. The
+    # weights of _EVAL_BLOCK consecutive steps are kept side by side and evaluated
+    # together: one wide product is several times faster than many narrow ones.
     X_eval = np.concatenate([p[0] for p in parts]).astype(dtype, copy=False)
     y_eval = np.concatenate([p[1] for p in parts])
     bounds = np.cumsum([0] + [len(p[1]) for p in parts])
-    Z_eval = np.empty((len(y_eval), N_CLASSES), dtype=dtype)
     history = {"step": np.arange(steps + 1)}
     for _, _, name in parts:
         history[f"{name}_loss"] = np.empty(steps + 1)
         history[f"{name}_acc"] = np.empty(steps + 1)
+    W_block = np.empty((d, _EVAL_BLOCK * N_CLASSES), dtype=dtype)
+    b_block = np.empty((_EVAL_BLOCK, N_CLASSES), dtype=dtype)
+    pending: list[int] = []
+
+    def evaluate_pending() -> None:
+        m = len(pending)
+        Z = (X_eval @ W_block[:, : m * N_CLASSES]).reshape(len(y_eval), m, N_CLASSES)
+        Z += b_block[:m]
+        for i, (_, _, name) in enumerate(parts):
+            loss, acc = _curves(Z[bounds[i]: bounds[i + 1]], y_eval[bounds[i]: bounds[i + 1]])
+            history[f"{name}_loss"][pending] = loss
+            history[f"{name}_acc"][pending] = acc
+        pending.clear()
 
     W = np.zeros((d, N_CLASSES), dtype=dtype)
     b = np.zeros(N_CLASSES, dtype=dtype)
@@ -478,13 +510,12 @@ def fit_softmax_sgd(
     rate = dtype.type(learning_rate / batch_size)
 
     def record(step: int) -> None:
-        np.matmul(X_eval, W, out=Z_eval)
-        np.add(Z_eval, b, out=Z_eval)
-        hits = Z_eval.argmax(axis=1) == y_eval
-        for i, (_, _, name) in enumerate(parts):
-            lo, hi = bounds[i], bounds[i + 1]
-            history[f"{name}_acc"][step] = hits[lo:hi].mean()
-            history[f"{name}_loss"][step] = _mean_nll(Z_eval[lo:hi], y_eval[lo:hi])
+        j = len(pending)
+        W_block[:, j * N_CLASSES: (j + 1) * N_CLASSES] = W
+        b_block[j] = b
+        pending.append(step)
+        if len(pending) == _EVAL_BLOCK or step == steps:
+            evaluate_pending()
         if step % snapshot_every == 0 or step == steps:
             snapshots[step] = (W.copy(), b.copy())
 
@@ -495,7 +526,13 @@ def fit_softmax_sgd(
         idx = order[cursor: cursor + batch_size]
         cursor += batch_size
         Xb = X[idx]
-        P = softmax(Xb @ W + b)
+        P = Xb @ W + b
+        P -= P.max(axis=1, keepdims=True)
+        np.exp(P, out=P)
+        P /= P.sum(axis=1, keepdims=True)
+        if not np.isfinite(P).all():
+            raise ValueError(f"SGD diverged at step {step}: the weights overflowed; "
+                             f"use a learning_rate below {learning_rate}")
         P[batch_rows, y[idx]] -= 1
         W -= rate * (Xb.T @ P)
         b -= rate * P.sum(axis=0)

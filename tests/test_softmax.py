@@ -254,3 +254,18 @@ def test_sgd_rejects_a_bad_test_set():
         fit_softmax_sgd(X, y, X[:, :4], y)
     with pytest.raises(ValueError, match="y_test"):
         fit_softmax_sgd(X, y, X, y[:5])
+
+
+def test_sgd_reports_divergence_instead_of_returning_nan():
+    X, y = blobs(seed=13)
+    with np.errstate(all="ignore"), pytest.raises(ValueError, match="diverged"):
+        fit_softmax_sgd(1e30 * X, y, steps=20, learning_rate=1e6)
+
+
+def test_sgd_training_does_not_depend_on_what_is_evaluated():
+    X, y = blobs(spread=2.0, seed=14)
+    kwargs = dict(batch_size=8, steps=25, learning_rate=0.05, seed=2)
+    a = fit_softmax_sgd(X, y, eval_size=20, **kwargs)
+    b = fit_softmax_sgd(X, y, X[:50], y[:50], eval_size=200, **kwargs)
+    np.testing.assert_array_equal(a.W, b.W)
+    np.testing.assert_array_equal(a.b, b.b)

