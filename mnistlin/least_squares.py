@@ -247,12 +247,13 @@ def solve_normal_equations(eq: NormalEquations, bias: bool = True,
     means: the features and targets are centred, ``W`` is solved on the centred problem,
     and ``b = mean(Y) - mean(X) @ W``.
 
-    With ``l2 = 0`` and a singular ``X.T @ X`` (MNIST has blank border pixels, and pixels
-    inked in a single image are exactly collinear), the solution of smallest ``||W||`` is
-    returned: the pseudo-inverse, through an eigendecomposition with directions below
-    ``d * eps * largest eigenvalue`` treated as zero. Pixels that never change get weight
-    exactly zero. This is the solution of ``numpy.linalg.lstsq`` on the centred data and of
-    scikit-learn's ``LinearRegression``.
+    With ``l2 = 0`` and a singular ``X.T @ X`` (MNIST has blank border pixels, and two
+    pixels inked only in the same single image are exactly collinear), the solution of
+    smallest ``||W||`` is returned: the pseudo-inverse, through an eigendecomposition with
+    directions below ``d * eps * largest eigenvalue`` treated as zero. Features that are
+    always zero (or, with ``bias``, never change) get weight exactly zero. This is the
+    solution ``numpy.linalg.lstsq`` gives on the centred data; scikit-learn's
+    ``LinearRegression`` solves the same problem.
 
     Parameters
     ----------

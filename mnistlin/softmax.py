@@ -326,8 +326,9 @@ def fit_softmax(X, y, l2: float = 1e-4, max_iter: int = 500, tol: float = 1e-6) 
     """Fit softmax regression to convergence with full-batch L-BFGS (chapter 2).
 
     Minimises ``mean cross-entropy + (l2 / 2) * ||W||^2`` over ``W`` and ``b`` (see
-    :func:`loss_and_gradient`); the bias is not penalised, so the optimum is unique for
-    ``l2 > 0``. Each evaluation costs one product ``X @ W`` and one ``X.T @ (P - Y)`` in
+    :func:`loss_and_gradient`); the bias is not penalised. For ``l2 > 0`` the best ``W``
+    is unique, and so is ``b`` up to a constant added to all ten biases, which changes
+    no probability; starting from zero, the biases found sum to zero. Each evaluation costs one product ``X @ W`` and one ``X.T @ (P - Y)`` in
     the dtype of ``X`` (float32 for :func:`mnistlin.to_features`); only the parameter
     vector handed to :func:`scipy.optimize.minimize` is float64, and ``X`` is never
     copied. The start is all zeros.
