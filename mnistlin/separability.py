@@ -10,16 +10,17 @@ a :class:`Certificate` that anyone can check again with :meth:`Certificate.verif
     An integer hyperplane ``(w, b)`` with ``w @ x + b > 0`` on A and ``< 0`` on B, checked
     with exact integer arithmetic on every point. This is a proof.
 ``"not separable"``
-    Weights ``lam >= 0`` on a subset of the points (a Farkas certificate) with
-    ``sum_A lam_i [x_i, 1] == sum_B lam_j [x_j, 1]``: a point of the convex hull of A
-    equals a point of the convex hull of B, so no hyperplane can split them. The weights
-    come from a floating-point linear program; they are rounded to integers and the two
-    sums are compared exactly. When they agree exactly (``exact`` is True), this is a
-    proof. Otherwise the exact residual ``r`` of the rounded weights still proves
-    something weaker, stored as ``margin_bound``: no hyperplane separates the sets with
-    ``min_i y_i (w @ x_i + b) > margin_bound * ||(w, b)||``. With a tiny bound this rules
-    out every hyperplane except ones that pass within a sliver of a pixel level from the
-    points; it does not rule out those.
+    Positive integer weights ``lam`` on a subset of the points (a Farkas certificate) with
+    ``sum_A lam_i [x_i, 1] == sum_B lam_j [x_j, 1]``: a weighted average of points of A
+    equals a weighted average of points of B, so no hyperplane can split them. A
+    floating-point linear program finds the subset and approximate weights; exact
+    rational arithmetic (Dixon's p-adic lifting) then recovers the exact weights, and the
+    two sums are compared exactly. When they agree (``exact`` is True) this is a proof.
+    If the exact step fails, the float weights are rounded to integers instead, and the
+    exact residual ``r`` of the rounded weights proves something weaker, stored as
+    ``margin_bound``: no hyperplane separates the sets with
+    ``min_i y_i (w @ x_i + b) > margin_bound * ||(w, b)||``. Hyperplanes passing closer
+    than that to the points are then not ruled out.
 ``"undecided"``
     Neither search succeeded within its budget; nothing is claimed.
 
@@ -29,6 +30,8 @@ within a few dozen steps when the sets are separable. When it does not, the poin
 the smallest margins under that fit form a small, hard subset; a linear program on that
 subset alone (a few hundred to a few thousand points instead of 12,000) finds the Farkas
 weights, and a subset that cannot be separated proves that the whole set cannot.
+Working on integers is what makes both kinds of proof exact; coordinates must be whole
+numbers of magnitude at most 2**20 (MNIST pixels are 0-255).
 """
 
 from __future__ import annotations
@@ -36,10 +39,10 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass, field
-from fractions import Fraction
 from itertools import combinations
 
 import numpy as np
+import scipy.linalg
 import scipy.optimize
 import scipy.sparse
 
@@ -48,7 +51,6 @@ from ._checks import as_labels, check_digit
 KINDS = ("separable", "not separable", "undecided")
 _WEIGHT_BITS = 30  # integer hyperplanes have entries up to 2**30
 _LAMBDA_BITS = 40  # Farkas weights are rounded to integers up to 2**40
-_EXACT_MAX_POINTS = 40  # exact rational Farkas weights are computed up to this support
 
 
 @dataclass
@@ -100,6 +102,18 @@ class Certificate:
         if X.shape[1] != len(self.w):
             raise ValueError(f"X has {X.shape[1]} columns but the hyperplane has {len(self.w)}")
         return X.astype(np.float64) @ self.w.astype(np.float64) + float(self.b)
+
+    def blend_weights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the Farkas weights as floats, those of A and those of B each summing to 1.
+
+        With them, ``wa @ Xa[subset_a]`` and ``wb @ Xb[subset_b]`` are the two equal
+        blends (weighted averages). Empty arrays unless ``kind == "not separable"``.
+        """
+        out = []
+        for lam in (self.lam_a, self.lam_b):
+            total = sum(int(v) for v in lam)
+            out.append(np.array([int(v) / total for v in lam]) if total else np.zeros(0))
+        return out[0], out[1]
 
     def verify(self, Xa, Xb) -> bool:
         """Check this certificate again, from scratch, against the point sets A and B.
@@ -228,9 +242,16 @@ def whitener(X, max_rows: int = 5000, seed: int = 0) -> tuple[np.ndarray, np.nda
     if len(X) > max_rows:
         X = X[np.random.default_rng(seed).choice(len(X), max_rows, replace=False)]
     mean = X.mean(axis=0)
-    Xc = X - mean
-    cov = (Xc.T @ Xc).astype(np.float64) / len(X)
-    values, vectors = np.linalg.eigh(cov)
+    Xc = (X - mean).astype(np.float64)
+    if len(X) < X.shape[1]:
+        # Few points: the covariance lives in the span of their rows; damp the rest.
+        _, sv, Vt = np.linalg.svd(Xc, full_matrices=False)
+        values = sv**2 / len(X)
+        damping = 1e-3 * max(float(values.max(initial=0)), 1e-12)
+        scale = 1 / np.sqrt(values + damping) - 1 / np.sqrt(damping)
+        P = np.eye(X.shape[1]) / np.sqrt(damping) + (Vt.T * scale) @ Vt
+        return mean.astype(np.float32), P.astype(np.float32)
+    values, vectors = np.linalg.eigh(Xc.T @ Xc / len(X))
     damping = 1e-3 * max(float(values.max()), 1e-12)
     P = vectors / np.sqrt(np.maximum(values, 0) + damping)
     return mean.astype(np.float32), P.astype(np.float32)
@@ -299,49 +320,112 @@ def _farkas_lp(A: np.ndarray):
     return np.asarray(result.x)
 
 
-def _exact_null_vector(M: np.ndarray):
-    """Return the integer null vector of an integer matrix whose null space is a line.
+_PRIME = 33554393  # a prime below 2**25: a product of two residues fits in int64
 
-    Gaussian elimination with :class:`fractions.Fraction`; cheap only for a few dozen
-    columns. Returns None when the null space is not one-dimensional.
-    """
-    rows = [[Fraction(int(v)) for v in row] for row in M if np.any(row)]
-    n_cols = M.shape[1]
-    pivots = []
-    r = 0
-    for c in range(n_cols):
-        pivot = next((i for i in range(r, len(rows)) if rows[i][c] != 0), None)
-        if pivot is None:
-            continue
-        rows[r], rows[pivot] = rows[pivot], rows[r]
-        head = rows[r][c]
-        rows[r] = [v / head for v in rows[r]]
-        for i in range(len(rows)):
-            if i != r and rows[i][c] != 0:
-                f = rows[i][c]
-                rows[i] = [a - f * b for a, b in zip(rows[i], rows[r])]
-        pivots.append(c)
-        r += 1
-    free = [c for c in range(n_cols) if c not in pivots]
-    if len(free) != 1:
+
+def _inverse_mod(M: np.ndarray, p: int = _PRIME):
+    """Return the inverse of the square integer matrix M modulo p, or None if singular."""
+    m = len(M)
+    aug = np.concatenate([np.mod(M, p), np.eye(m, dtype=np.int64)], axis=1)
+    for c in range(m):
+        nonzero = np.flatnonzero(aug[c:, c])
+        if len(nonzero) == 0:
+            return None
+        i = nonzero[0] + c
+        if i != c:
+            aug[[c, i]] = aug[[i, c]]
+        aug[c] = aug[c] * pow(int(aug[c, c]), p - 2, p) % p
+        col = aug[:, c].copy()
+        col[c] = 0
+        rows = np.flatnonzero(col)
+        aug[rows] = (aug[rows] - col[rows, None] * aug[c] % p) % p
+    return aug[:, m:]
+
+
+def _symmetric(v: int, modulus: int) -> int:
+    v %= modulus
+    return v - modulus if v > modulus // 2 else v
+
+
+def _rational(x: int, modulus: int):
+    """Rational reconstruction: ``(a, d)`` with ``a == d x (mod modulus)``, both small."""
+    bound = math.isqrt(modulus // 2)
+    r0, r1, t0, t1 = modulus, x % modulus, 0, 1
+    while r1 > bound:
+        q = r0 // r1
+        r0, r1 = r1, r0 - q * r1
+        t0, t1 = t1, t0 - q * t1
+    if t1 == 0 or abs(t1) > bound:
         return None
-    vec = [Fraction(0)] * n_cols
-    vec[free[0]] = Fraction(1)
-    for i, c in enumerate(pivots):
-        vec[c] = -rows[i][free[0]]
-    scale = math.lcm(*(v.denominator for v in vec))
-    return [int(v * scale) for v in vec]
+    return (r1, t1) if t1 > 0 else (-r1, -t1)
+
+
+def _solve_exact(M: np.ndarray, c: np.ndarray, p: int = _PRIME):
+    """Exact rational solution of ``M z = c`` for a nonsingular integer M (Dixon's p-adic lifting).
+
+    Returns ``(numerators, denominator)`` as Python ints, or None. The caller checks the
+    result exactly, so a wrong answer here can never produce a false certificate.
+    """
+    m = len(M)
+    r_bound = m * int(np.abs(M).max(initial=0)) + int(np.abs(c).max(initial=0))
+    if m * p * max(r_bound, int(np.abs(M).max(initial=0))) >= 2**62:
+        return None  # int64 arithmetic below could overflow
+    inverse = _inverse_mod(M, p)
+    if inverse is None:
+        return None
+    # Hadamard's bound on the size of the numerators and of the denominator.
+    norms = np.maximum(np.sqrt((M.astype(np.float64) ** 2).sum(axis=0)), 1.0)
+    log_h = float(np.log2(norms).sum()) + max(math.log2(max(np.abs(c).sum(), 1)), 0.0)
+    steps = int((2 * log_h + 4) / math.log2(p)) + 2
+    r = c.copy()
+    digits = []
+    for _ in range(steps):
+        x = inverse @ r % p
+        digits.append(x.tolist())
+        r = r - M @ x
+        if np.any(r % p):
+            return None
+        r //= p
+    modulus = p**steps
+    values = [0] * len(c)
+    for row in reversed(digits):
+        values = [v * p + d for v, d in zip(values, row)]
+    half = math.isqrt(modulus // 2)
+    denominator = 1
+    for v in values:
+        if abs(_symmetric(v * denominator, modulus)) > half:
+            rec = _rational(v * denominator, modulus)
+            if rec is None:
+                return None
+            denominator *= rec[1]
+    return [_symmetric(v * denominator, modulus) for v in values], denominator
 
 
 def _exact_farkas(A: np.ndarray, mu: np.ndarray):
-    """Turn float Farkas weights on the rows of integer A into exact integer ones, if cheap."""
-    if len(mu) > _EXACT_MAX_POINTS:
+    """Turn float Farkas weights on the rows of the integer matrix A into exact integers.
+
+    On the support of a vertex solution the weights span a one-dimensional null space of
+    ``A.T``; fixing the largest weight and solving for the others with exact rational
+    arithmetic recovers it. Returns positive Python ints, or None if this fails.
+    """
+    G = A.T[np.any(A.T != 0, axis=1)]
+    k = G.shape[1]
+    if k < 2 or G.shape[0] < k - 1:
         return None
-    vec = _exact_null_vector(A.T)
-    if vec is None:
+    j0 = int(np.argmax(mu))
+    others = np.delete(np.arange(k), j0)
+    # Pick k - 1 well-conditioned rows with a pivoted QR factorisation.
+    pivots = scipy.linalg.qr(G[:, others].T.astype(np.float64), pivoting=True,
+                             mode="r")[1]
+    rows = np.sort(pivots[: k - 1])
+    solved = _solve_exact(G[rows][:, others], -G[rows, j0])
+    if solved is None:
         return None
-    if vec[int(np.argmax(mu))] < 0:
-        vec = [-v for v in vec]
+    numerators, denominator = solved
+    vec = [0] * k
+    for j, v in zip(others, numerators):
+        vec[j] = v
+    vec[j0] = denominator
     if any(v <= 0 for v in vec):
         return None
     g = math.gcd(*vec)

@@ -29,6 +29,9 @@ from mnistlin import data as mnist_data
 
 otter_api = pytest.importorskip("otter.api", reason="otter-grader is not installed")
 
+# otter 7.0.0 calls DataFrame.drop(inplace=True), which pandas 3.1 deprecates
+pytestmark = pytest.mark.filterwarnings("ignore:The inplace keyword in DataFrame.drop")
+
 HOMEWORK = Path(__file__).resolve().parents[1] / "chapters" / "homework"
 ASSIGNMENTS = ["hw1_templates", "hw2_softmax_least_squares", "hw3_duality_separability"]
 
@@ -107,7 +110,8 @@ def assigned(request, tmp_path_factory, mnist_cached):
     shutil.copy(HOMEWORK / f"{name}.ipynb", source)
     start = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "otter", "assign", "--no-run-tests", str(source), str(work / "dist")],
+        [sys.executable, "-m", "otter", "assign", "--no-run-tests", str(source),
+         str(work / "dist")],
         cwd=work, capture_output=True, text=True, timeout=ASSIGN_LIMIT,
     )
     elapsed = time.monotonic() - start
@@ -175,6 +179,23 @@ def test_assign_is_quick(assigned):
     assert assigned["student"].is_file() and assigned["solution"].is_file()
 
 
+def test_assign_runs_the_solution_despite_warnings(tmp_path, mnist_cached):
+    """``otter assign`` (which grades the solution itself) ignores printed warnings."""
+    name = ASSIGNMENTS[0]
+    nb = nbformat.read(HOMEWORK / f"{name}.ipynb", as_version=4)
+    after = next(i for i, c in enumerate(nb.cells) if "def answered" in c.source)
+    nb.cells.insert(after + 1, nbformat.v4.new_code_cell(NOISY_CELL))
+    source = tmp_path / f"{name}.ipynb"
+    nbformat.write(nb, source)
+    result = subprocess.run(
+        [sys.executable, "-m", "otter", "assign", "-v", str(source), str(tmp_path / "dist")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=ASSIGN_LIMIT + GRADE_LIMIT,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "All autograder tests passed" in output, output
+
+
 def test_student_notebook_hides_solutions_and_hidden_tests(assigned):
     source = nbformat.read(assigned["source"], as_version=4)
     student_text = assigned["student"].read_text()
@@ -225,7 +246,9 @@ def test_typical_wrong_answer_fails_the_right_test(assigned, monkeypatch):
         assert len(cells) == 1, f"the solution no longer contains {old!r}"
         cells[0].source = cells[0].source.replace(old, new)
     nb.cells.insert(len(nb.cells) - 1, nbformat.v4.new_code_cell(NOISY_CELL))
-    wrong = assigned["solution"].with_name(f"wrong_{name}.ipynb")
+    # a submission keeps the notebook's name: its first cell opens the file by name
+    wrong = assigned["work"] / "wrong" / assigned["solution"].name
+    wrong.parent.mkdir(exist_ok=True)
     nbformat.write(nb, wrong)
 
     results = grade(assigned, wrong, monkeypatch)
@@ -235,6 +258,7 @@ def test_typical_wrong_answer_fails_the_right_test(assigned, monkeypatch):
     expected_failures = {question} | ALSO_FAILING[name]
     for other, result in results.results.items():
         if other not in expected_failures:
-            assert result.score == result.possible, f"{other} lost points: {failed_cases(results, other)}"
+            lost = [c.message for c in failed_cases(results, other)]
+            assert result.score == result.possible, f"{other} lost points: {lost}"
         else:
             assert result.score < result.possible, f"{other} should lose points"

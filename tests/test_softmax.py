@@ -109,6 +109,7 @@ def test_fit_softmax_separates_blobs_and_generalises():
     assert model.b.shape == (10,) and model.b.dtype == np.float32
     assert np.mean(model.predict(X) == y) == 1.0
     assert np.mean(model.predict(X_new) == y_new) >= 0.98
+    assert abs(model.b.sum()) < 1e-4 * np.abs(model.b).max()  # as documented
 
 
 def test_fit_softmax_reaches_a_point_of_zero_gradient():
