@@ -162,7 +162,7 @@ def _as_points(X, name: str) -> np.ndarray:
             f"got shape {X.shape}"
         )
     if X.dtype == np.bool_:
-        return X.astype(np.int64)
+        X = X.astype(np.uint8)
     if X.dtype.kind == "f":
         if not np.isfinite(X).all() or not np.all(X == np.round(X)):
             raise ValueError(
@@ -171,14 +171,16 @@ def _as_points(X, name: str) -> np.ndarray:
             )
     elif X.dtype.kind not in "iu":
         raise ValueError(f"{name} must hold integers, got dtype {X.dtype}")
-    if X.size and np.abs(X.astype(np.float64)).max() > 2**20:
+    if max(abs(float(X.min())), abs(float(X.max()))) > 2**20:
         raise ValueError(f"{name} must hold integers of magnitude at most 2**20")
-    return X.astype(np.int64)
+    # Small integer types are kept as they are (no copy); arithmetic promotes to int64.
+    return X if X.dtype.kind in "iu" else X.astype(np.int64)
 
 
 def _exact_scores(X: np.ndarray, w: np.ndarray, b: int) -> np.ndarray:
     """Return ``X @ w + b`` exactly, in int64 when it cannot overflow, else Python ints."""
-    bound = (np.abs(X).max(initial=0) * np.abs(w).sum(dtype=np.float64)) + abs(b)
+    top = max(abs(float(X.min(initial=0))), abs(float(X.max(initial=0))))
+    bound = top * float(np.abs(w).sum(dtype=np.float64)) + abs(b)
     if bound < 2**62:
         return X @ w + np.int64(b)
     return X.astype(object) @ w.astype(object) + int(b)
@@ -237,10 +239,11 @@ def whitener(X, max_rows: int = 5000, seed: int = 0) -> tuple[np.ndarray, np.nda
     seed : int
         Seed of the row sample.
     """
-    X = np.asarray(X, dtype=np.float32)
+    X = np.asarray(X)
     X = X.reshape(len(X), -1)
     if len(X) > max_rows:
-        X = X[np.random.default_rng(seed).choice(len(X), max_rows, replace=False)]
+        X = X[np.sort(np.random.default_rng(seed).choice(len(X), max_rows, replace=False))]
+    X = X.astype(np.float32)
     mean = X.mean(axis=0)
     Xc = (X - mean).astype(np.float64)
     if len(X) < X.shape[1]:
@@ -334,11 +337,15 @@ def _inverse_mod(M: np.ndarray, p: int = _PRIME):
         i = nonzero[0] + c
         if i != c:
             aug[[c, i]] = aug[[i, c]]
-        aug[c] = aug[c] * pow(int(aug[c, c]), p - 2, p) % p
+        aug[c, c:] = aug[c, c:] * pow(int(aug[c, c]), p - 2, p) % p
         col = aug[:, c].copy()
         col[c] = 0
-        rows = np.flatnonzero(col)
-        aug[rows] = (aug[rows] - col[rows, None] * aug[c] % p) % p
+        # Columns left of c are already reduced; update the rest in place.
+        update = np.multiply.outer(col, aug[c, c:])
+        update %= p
+        block = aug[:, c:]
+        block -= update
+        block %= p
     return aug[:, m:]
 
 
@@ -484,7 +491,7 @@ def separate(Xa, Xb, *, max_iter: int = 60, max_subset: int = 5000,
         raise ValueError(f"max_subset must be an integer of at least 2, got {max_subset!r}")
     X = np.vstack([Xa, Xb])
     s = np.concatenate([np.ones(len(Xa)), -np.ones(len(Xb))]).astype(np.float32)
-    unit = max(float(np.abs(X).max()), 1.0)
+    unit = max(abs(float(X.min())), abs(float(X.max())), 1.0)
     F = X.astype(np.float32) / np.float32(unit)
     mean, P = _whitening if _whitening is not None else whitener(F)
     w, b, margin = _hinge_fit(F, s, mean, P, max_iter)
@@ -572,8 +579,9 @@ def pair_table(images, labels, *, max_iter: int = 60) -> dict:
     digits = np.unique(y)
     if len(digits) < 2:
         raise ValueError("labels must contain at least two different digits")
-    unit = max(float(np.abs(X).max()), 1.0)
-    whitening = whitener(X.astype(np.float32) / np.float32(unit))
+    unit = max(abs(float(X.min())), abs(float(X.max())), 1.0)
+    mean, P = whitener(X)
+    whitening = (mean / np.float32(unit), P * np.float32(unit))
     return {
         (int(a), int(b)): separate(X[y == a], X[y == b], max_iter=max_iter,
                                    _whitening=whitening)
@@ -618,5 +626,4 @@ def cover_count(n: int, d: int) -> int:
 def cover_fraction(n: int, d: int) -> float:
     """Fraction ``C(n, d) / 2**n`` of all labelings that are separable (see cover_count)."""
     count = cover_count(n, d)
-    return float(count / 2 ** int(n)) if n < 1000 else math.exp(
-        math.log(count) - int(n) * math.log(2))
+    return count / 2 ** int(n)  # exact big-integer division, rounded once

@@ -1,9 +1,9 @@
 """Every chapter of the book runs within the memory that Binder gives a reader.
 
-mybinder.org stops a session whose container uses more than 2 GB (2 * 10**9 bytes). The
-container holds the Jupyter server as well as the kernel, so a chapter's kernel must stay
-below that limit minus ``SERVER_SHARE``, a generous allowance for the server and
-JupyterLab (together they typically hold 100-250 MB).
+mybinder.org gives a session at most 2 GB (2 * 10**9 bytes); a session that asks for more
+loses its kernel. The session holds the Jupyter server as well as the kernel, so a
+chapter's kernel must stay below that limit minus ``SERVER_SHARE``, a generous allowance
+for the server and JupyterLab (together they typically hold 100-250 MB).
 
 How the memory is measured, and why this way:
 
@@ -11,11 +11,11 @@ How the memory is measured, and why this way:
   one extra cell at the end that reads ``resource.getrusage``: the kernel's peak
   resident set size (``ru_maxrss``) over the whole run, and the same for any process it
   started and waited for. The resident set is what a container memory limit (a cgroup)
-  charges, apart from the page cache, which the kernel can drop instead of failing.
+  charges, apart from the page cache, which Linux reclaims before it kills anything.
 - A hard limit on this machine would be less sound. ``RLIMIT_AS`` (``prlimit``) counts
   address space, and OpenBLAS and glibc reserve large regions per thread that they never
-  touch, so a notebook well within 2 GB could fail. ``RLIMIT_DATA`` counts the same
-  reservations. A cgroup ``memory.max`` would match Binder exactly, but it needs a
+  touch, so a notebook well within 2 GB could fail. ``RLIMIT_DATA`` counts such
+  reservations too. A cgroup ``memory.max`` would match Binder exactly, but it needs a
   writable cgroup v2 tree, which a test suite cannot count on.
 - The notebooks are executed here rather than measured while nbval runs them: the tests
   in this folder run before the notebooks, and reading the kernel of nbval would need a
@@ -113,10 +113,12 @@ def test_peak_cell_measures_memory(tmp_path):
 @pytest.mark.parametrize(
     "notebook", book_notebooks(), ids=lambda p: p.relative_to(ROOT).as_posix()
 )
-def test_notebook_fits_binder_memory(notebook):
+def test_notebook_fits_binder_memory(notebook, record_property):
     """The chapter's kernel peaks below Binder's 2 GB minus the server's share."""
     peak = peak_rss(notebook)
     worst = max(peak["self"], peak["children"])
+    record_property("kernel_peak_rss_bytes", worst)
+    print(f"{notebook.name}: kernel peak resident memory {worst / 1e6:.0f} MB")
     assert worst < KERNEL_BUDGET, (
         f"{notebook.name}: the kernel's peak resident memory was {worst / 1e6:.0f} MB; "
         f"on Binder a chapter has {KERNEL_BUDGET / 1e6:.0f} MB "
