@@ -36,7 +36,13 @@ numbers of magnitude at most 2**20 (MNIST pixels are 0-255).
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
+import logging
 import math
+import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from itertools import combinations
@@ -47,6 +53,8 @@ import scipy.optimize
 import scipy.sparse
 
 from ._checks import as_labels, check_digit
+
+logger = logging.getLogger(__name__)
 
 KINDS = ("separable", "not separable", "undecided")
 _WEIGHT_BITS = 30  # integer hyperplanes have entries up to 2**30
@@ -78,6 +86,9 @@ class Certificate:
         (0.0 when ``exact``). See the module docstring.
     seconds : float
         Wall-clock time spent.
+    from_cache : bool
+        True when the certificate was read from the cache of :func:`pair_table` (and
+        verified again from scratch) instead of being searched for.
     n_a, n_b : int
         Number of points in A and B.
     """
@@ -95,6 +106,7 @@ class Certificate:
     exact: bool = False
     margin_bound: float = math.inf
     seconds: float = 0.0
+    from_cache: bool = False
 
     def decision(self, X) -> np.ndarray:
         """Return ``w @ x + b`` for each row of ``X`` (positive means the side of A)."""
@@ -181,6 +193,10 @@ def _exact_scores(X: np.ndarray, w: np.ndarray, b: int) -> np.ndarray:
     """Return ``X @ w + b`` exactly, in int64 when it cannot overflow, else Python ints."""
     top = max(abs(float(X.min(initial=0))), abs(float(X.max(initial=0))))
     bound = top * float(np.abs(w).sum(dtype=np.float64)) + abs(b)
+    if bound < 2**53:
+        # Every product and partial sum is a whole number below 2**53, which float64
+        # represents exactly, so the fast BLAS product is exact here.
+        return X.astype(np.float64) @ w.astype(np.float64) + float(b)
     if bound < 2**62:
         return X @ w + np.int64(b)
     return X.astype(object) @ w.astype(object) + int(b)
@@ -271,10 +287,9 @@ def _hinge_fit(F, s, mean, P, max_iter, l2=1e-6):
     Returns the float hyperplane ``(w, b)`` in the units of ``F`` and the margins.
     """
     n, d = F.shape
-    Pd = P.astype(np.float64)
 
     def unpack(theta):
-        w = Pd @ theta[:d]
+        w = (P @ theta[:d].astype(np.float32)).astype(np.float64)
         return w, theta[d] - float(mean.astype(np.float64) @ w)
 
     def loss(theta):
@@ -286,7 +301,7 @@ def _hinge_fit(F, s, mean, P, max_iter, l2=1e-6):
         v = np.maximum(0, 1 - margin).astype(np.float64)
         g = (-2.0 / n) * v * s
         gx = F.T @ g.astype(np.float32) - mean * np.float32(g.sum())
-        grad = np.concatenate([Pd.T @ gx.astype(np.float64) + l2 * theta[:d], [g.sum()]])
+        grad = np.concatenate([(P.T @ gx).astype(np.float64) + l2 * theta[:d], [g.sum()]])
         return float(v @ v) / n + 0.5 * l2 * float(theta[:d] @ theta[:d]), grad
 
     # Start from the difference of the class means in whitened coordinates.
@@ -323,7 +338,58 @@ def _farkas_lp(A: np.ndarray):
     return np.asarray(result.x)
 
 
-_PRIME = 33554393  # a prime below 2**25: a product of two residues fits in int64
+# A prime below 2**21: a product of two residues is below 2**42, so a sum of up to 2048
+# such products is a whole number below 2**53, which float64 (and BLAS) adds exactly.
+_PRIME = 2097143
+_EXACT_CHUNK = 2048
+
+
+def _matmul_mod(A: np.ndarray, B: np.ndarray, p: int = _PRIME) -> np.ndarray:
+    """Return ``A @ B mod p`` for residues 0 <= x < p < 2**21, exactly, with float64 BLAS."""
+    A, B = A.astype(np.float64), B.astype(np.float64)
+    out = np.zeros((A.shape[0], B.shape[1]))
+    for k in range(0, A.shape[1], _EXACT_CHUNK):
+        out += np.fmod(A[:, k:k + _EXACT_CHUNK] @ B[k:k + _EXACT_CHUNK], p)
+        out = np.fmod(out, p)
+    return out
+
+
+def _inverse_blocks(M: np.ndarray, p: int):
+    """Invert M (residues mod p, float64) by halves with Schur complements, or None."""
+    m = len(M)
+    if m <= 96:
+        inverse = _inverse_mod(M.astype(np.int64), p)
+        return None if inverse is None else inverse.astype(np.float64)
+    h = m // 2
+    Ai = _inverse_blocks(M[:h, :h], p)
+    if Ai is None:
+        return None
+    CAi = _matmul_mod(M[h:, :h], Ai, p)
+    AiB = _matmul_mod(Ai, M[:h, h:], p)
+    Si = _inverse_blocks(np.mod(M[h:, h:] - _matmul_mod(CAi, M[:h, h:], p), p), p)
+    if Si is None:
+        return None
+    AiBSi = _matmul_mod(AiB, Si, p)
+    top = np.hstack([np.mod(Ai + _matmul_mod(AiBSi, CAi, p), p), np.mod(-AiBSi, p)])
+    bottom = np.hstack([np.mod(-_matmul_mod(Si, CAi, p), p), Si])
+    return np.vstack([top, bottom])
+
+
+def _fast_inverse_mod(M: np.ndarray, p: int = _PRIME):
+    """Return the inverse of the square integer matrix M modulo p, or None.
+
+    The inverse is computed for ``M U`` with a seeded random U (so that the leading blocks
+    are invertible) by halves, with matrix products in float64 that are exact (see
+    :func:`_matmul_mod`); then ``inverse(M) = U inverse(M U)``. When a block turns out
+    singular, the plain elimination :func:`_inverse_mod` decides instead. The caller
+    checks every result exactly, so a wrong inverse can only make the search fail.
+    """
+    residues = np.mod(M, p).astype(np.float64)
+    U = np.random.default_rng(0).integers(0, p, size=M.shape).astype(np.float64)
+    inverse = _inverse_blocks(_matmul_mod(residues, U, p), p)
+    if inverse is None:
+        return _inverse_mod(M, p)
+    return _matmul_mod(U, inverse, p).astype(np.int64)
 
 
 def _inverse_mod(M: np.ndarray, p: int = _PRIME):
@@ -340,11 +406,10 @@ def _inverse_mod(M: np.ndarray, p: int = _PRIME):
         aug[c, c:] = aug[c, c:] * pow(int(aug[c, c]), p - 2, p) % p
         col = aug[:, c].copy()
         col[c] = 0
-        # Columns left of c are already reduced; update the rest in place.
-        update = np.multiply.outer(col, aug[c, c:])
-        update %= p
+        # Columns left of c are already reduced; update the rest in place. Entries are
+        # below p < 2**25, so the difference stays far inside int64 before reducing.
         block = aug[:, c:]
-        block -= update
+        block -= np.multiply.outer(col, aug[c, c:])
         block %= p
     return aug[:, m:]
 
@@ -377,7 +442,7 @@ def _solve_exact(M: np.ndarray, c: np.ndarray, p: int = _PRIME):
     r_bound = m * int(np.abs(M).max(initial=0)) + int(np.abs(c).max(initial=0))
     if m * p * max(r_bound, int(np.abs(M).max(initial=0))) >= 2**62:
         return None  # int64 arithmetic below could overflow
-    inverse = _inverse_mod(M, p)
+    inverse = _fast_inverse_mod(M, p)
     if inverse is None:
         return None
     # Hadamard's bound on the size of the numerators and of the denominator.
@@ -507,7 +572,7 @@ def separate(Xa, Xb, *, max_iter: int = 60, max_subset: int = 5000,
     # A hard subset: the points with the smallest margins under the fit, grown until a
     # linear program finds that the subset cannot be separated.
     order = np.argsort(margin, kind="stable")
-    k = min(len(X), max(5 * int(np.sum(margin <= 0)), 600))
+    k = min(len(X), max(3 * int(np.sum(margin <= 0)), 800))
     while True:
         idx = order[:k]
         A = np.hstack([X[idx] * s[idx, None].astype(np.int64), s[idx, None].astype(np.int64)])
@@ -549,10 +614,17 @@ def _farkas_certificate(Xa, Xb, points, mu, done):
 # --- all digit pairs --------------------------------------------------------------------
 
 
-def pair_table(images, labels, *, max_iter: int = 60) -> dict:
+def pair_table(images, labels, *, max_iter: int = 60, cache: bool = False) -> dict:
     """Run :func:`separate` on every pair of digits of a labelled set of images.
 
-    Chapter 1 shows the result as a 10x10 table.
+    Chapter 1 shows the result as a 10x10 table. The search takes minutes on MNIST; the
+    check of a certificate takes a fraction of a second. With ``cache=True``, the
+    certificates are saved in the user cache folder (:func:`mnistlin.data.cache_dir`),
+    keyed by a hash of the images and labels, and a later call reads them back and
+    verifies every one of them again from scratch with :meth:`Certificate.verify`. A
+    certificate that fails (a damaged or edited file), and a blend certificate that is
+    not exact, is thrown away and searched for again, so the cache can save time but
+    never change an answer.
 
     Parameters
     ----------
@@ -562,12 +634,15 @@ def pair_table(images, labels, *, max_iter: int = 60) -> dict:
         ``(n,)`` digit labels 0-9.
     max_iter : int
         Passed to :func:`separate`.
+    cache : bool
+        Read verified certificates from the cache and save new ones there.
 
     Returns
     -------
     dict
         ``{(a, b): Certificate}`` for every pair ``a < b`` of digits present, the
-        certificate for digit ``a`` as set A and digit ``b`` as set B.
+        certificate for digit ``a`` as set A and digit ``b`` as set B. Certificates read
+        from the cache have ``from_cache`` set.
 
     Raises
     ------
@@ -579,14 +654,125 @@ def pair_table(images, labels, *, max_iter: int = 60) -> dict:
     digits = np.unique(y)
     if len(digits) < 2:
         raise ValueError("labels must contain at least two different digits")
-    unit = max(abs(float(X.min())), abs(float(X.max())), 1.0)
-    mean, P = whitener(X)
-    whitening = (mean / np.float32(unit), P * np.float32(unit))
+    path = _cache_path(X, y, max_iter) if cache else None
+    table = _read_cache(path, X, y) if path is not None else {}
+    pairs = [(int(a), int(b)) for a, b in combinations(digits, 2)]
+    missing = [pair for pair in pairs if pair not in table]
+    if missing:
+        unit = max(abs(float(X.min())), abs(float(X.max())), 1.0)
+        mean, P = whitener(X)
+        whitening = (mean / np.float32(unit), P * np.float32(unit))
+        for a, b in missing:
+            table[(a, b)] = separate(X[y == a], X[y == b], max_iter=max_iter,
+                                     _whitening=whitening)
+        if path is not None:
+            _write_cache(path, table)
+    return {pair: table[pair] for pair in pairs}
+
+
+# --- the certificate cache --------------------------------------------------------------
+
+_CACHE_FORMAT = "mnistlin-separability-1"
+
+
+def _cache_path(X: np.ndarray, y: np.ndarray, max_iter: int):
+    """Return the cache file for these points, labels and settings."""
+    from .data import cache_dir
+
+    digest = hashlib.sha256()
+    digest.update(f"{_CACHE_FORMAT} {X.shape} {X.dtype.str} {max_iter}".encode())
+    digest.update(np.ascontiguousarray(X).tobytes())
+    digest.update(np.ascontiguousarray(y, dtype=np.int64).tobytes())
+    return cache_dir() / f"separability-{digest.hexdigest()[:32]}.json.gz"
+
+
+def _cert_to_dict(cert: Certificate) -> dict:
     return {
-        (int(a), int(b)): separate(X[y == a], X[y == b], max_iter=max_iter,
-                                   _whitening=whitening)
-        for a, b in combinations(digits, 2)
+        "kind": cert.kind, "w": [int(v) for v in cert.w], "b": int(cert.b),
+        "n_a": cert.n_a, "n_b": cert.n_b,
+        "subset_a": [int(v) for v in cert.subset_a],
+        "subset_b": [int(v) for v in cert.subset_b],
+        "lam_a": [hex(int(v)) for v in cert.lam_a],
+        "lam_b": [hex(int(v)) for v in cert.lam_b],
+        "exact": bool(cert.exact), "margin_bound": float(cert.margin_bound),
     }
+
+
+def _cert_from_dict(entry: dict, Xa: np.ndarray, Xb: np.ndarray):
+    """Rebuild a certificate and verify it from scratch; None unless it passes."""
+    start = time.perf_counter()
+    try:
+        w = np.array([int(v) for v in entry["w"]], dtype=np.int64)
+        b = int(entry["b"])
+        if len(w) != Xa.shape[1] or max(abs(b), int(np.abs(w).max(initial=0))) > 2**40:
+            return None
+        cert = Certificate(
+            str(entry["kind"]), w, b, 0, int(entry["n_a"]), int(entry["n_b"]),
+            subset_a=np.array([int(v) for v in entry["subset_a"]], dtype=np.int64),
+            subset_b=np.array([int(v) for v in entry["subset_b"]], dtype=np.int64),
+            lam_a=np.array([int(v, 16) for v in entry["lam_a"]], dtype=object),
+            lam_b=np.array([int(v, 16) for v in entry["lam_b"]], dtype=object),
+            exact=bool(entry["exact"]), margin_bound=float(entry["margin_bound"]),
+            from_cache=True,
+        )
+    except (KeyError, TypeError, ValueError, OverflowError):
+        return None
+    if cert.kind == "not separable":
+        # What the weights prove is worked out again from the data, not read from the file.
+        # Only exact proofs are taken from the cache; anything weaker is searched again.
+        residual, _ = _farkas_residual(Xa, Xb, cert)
+        if residual is None or any(v != 0 for v in residual):
+            return None
+        cert.exact, cert.margin_bound = True, 0.0
+    if cert.kind not in KINDS[:2] or not cert.verify(Xa, Xb):
+        return None
+    # Recount the errors of the stored hyperplane rather than trusting the file.
+    cert.train_errors = _count_errors(Xa, Xb, cert.w, cert.b)
+    cert.seconds = time.perf_counter() - start
+    return cert
+
+
+def _read_cache(path, X: np.ndarray, y: np.ndarray) -> dict:
+    """Return the cached certificates that pass verification, by pair."""
+    try:
+        with gzip.open(path, "rt", encoding="utf-8") as f:
+            stored = json.load(f)
+        entries = stored["pairs"] if stored.get("format") == _CACHE_FORMAT else {}
+    except (OSError, ValueError, EOFError, AttributeError, KeyError, TypeError):
+        return {}
+    table = {}
+    for key, entry in entries.items() if isinstance(entries, dict) else ():
+        try:
+            a, b = (int(v) for v in key.split("-"))
+        except ValueError:
+            continue
+        if not (0 <= a < b <= 9) or not isinstance(entry, dict):
+            continue
+        cert = _cert_from_dict(entry, X[y == a], X[y == b])
+        if cert is not None:
+            table[(a, b)] = cert
+        else:
+            logger.info("cached certificate for %d-%d failed verification", a, b)
+    return table
+
+
+def _write_cache(path, table: dict) -> None:
+    """Save the decided certificates: a temporary file, then an atomic rename."""
+    stored = {"format": _CACHE_FORMAT, "pairs": {
+        f"{a}-{b}": _cert_to_dict(cert) for (a, b), cert in table.items()
+        if cert.kind in KINDS[:2]}}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as f:
+                json.dump(stored, f)
+            os.replace(tmp, path)
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    except OSError as error:
+        logger.warning("could not save the certificate cache %s: %s", path, error)
 
 
 def kind_matrix(table: dict) -> np.ndarray:

@@ -1,5 +1,7 @@
 """Tests of mnistlin.separability on tiny point sets whose answer is known."""
 
+import gzip
+import json
 import math
 
 import numpy as np
@@ -174,3 +176,97 @@ def test_cover_count_matches_separate_in_the_plane():
         assert cert.kind != "undecided" and cert.verify(points[labels], points[~labels])
         separable += cert.kind == "separable"
     assert separable == sep.cover_count(4, 3)
+
+
+def _three_classes():
+    # Digits 0 and 1 lie far apart; one point of digit 2 repeats a point of digit 1, so
+    # the pair 1-2 is not separable and the other two pairs are.
+    rng = np.random.default_rng(4)
+    points = np.vstack([rng.integers(0, 20, size=(8, 3)), rng.integers(100, 120, size=(8, 3)),
+                        rng.integers(200, 220, size=(8, 3))])
+    points[-1] = points[8]
+    return points, np.repeat([0, 1, 2], 8)
+
+
+def test_pair_table_cache_round_trip(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNISTLIN_CACHE_DIR", str(tmp_path))
+    points, labels = _three_classes()
+    first = sep.pair_table(points, labels, cache=True)
+    assert [c.kind for c in first.values()] == ["separable", "separable", "not separable"]
+    assert not any(c.from_cache for c in first.values())
+    assert len(list(tmp_path.glob("separability-*.json.gz"))) == 1
+    assert not list(tmp_path.glob("*.tmp"))
+    second = sep.pair_table(points, labels, cache=True)
+    assert all(c.from_cache for c in second.values())
+    for (a, b), cert in second.items():
+        assert cert.kind == first[(a, b)].kind
+        assert cert.verify(points[labels == a], points[labels == b])
+    assert second[(1, 2)].exact
+    # Other data (one point moved) has another key: nothing is read from the cache.
+    moved = points.copy()
+    moved[0, 0] += 1
+    assert not any(c.from_cache for c in sep.pair_table(moved, labels, cache=True).values())
+
+
+def _edit_cache(path, edit):
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        stored = json.load(f)
+    edit(stored["pairs"])
+    with gzip.open(path, "wt", encoding="utf-8") as f:
+        json.dump(stored, f)
+
+
+def test_tampered_cache_entries_are_rejected_and_searched_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNISTLIN_CACHE_DIR", str(tmp_path))
+    points, labels = _three_classes()
+    sep.pair_table(points, labels, cache=True)
+    path = next(tmp_path.glob("separability-*.json.gz"))
+
+    def edit(pairs):
+        pairs["0-1"]["w"] = [-v for v in pairs["0-1"]["w"]]  # a hyperplane the wrong way
+        pairs["1-2"]["lam_a"][0] = hex(int(pairs["1-2"]["lam_a"][0], 16) + 1)
+        pairs["1-2"]["exact"] = False
+        pairs["1-2"]["margin_bound"] = 1e300  # a claim the weights must not be trusted for
+        pairs["0-2"]["kind"] = "not separable"
+
+    _edit_cache(path, edit)
+    table = sep.pair_table(points, labels, cache=True)
+    assert not any(c.from_cache for c in table.values())
+    assert [c.kind for c in table.values()] == ["separable", "separable", "not separable"]
+    for (a, b), cert in table.items():
+        assert cert.verify(points[labels == a], points[labels == b])
+    # The searched certificates replaced the edited ones in the cache.
+    assert all(c.from_cache for c in sep.pair_table(points, labels, cache=True).values())
+
+
+def test_unreadable_cache_is_ignored(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNISTLIN_CACHE_DIR", str(tmp_path))
+    points, labels = _three_classes()
+    sep.pair_table(points, labels, cache=True)
+    path = next(tmp_path.glob("separability-*.json.gz"))
+    path.write_bytes(b"not a gzip file")
+    table = sep.pair_table(points, labels, cache=True)
+    assert not any(c.from_cache for c in table.values())
+    assert table[(1, 2)].kind == "not separable"
+    _edit_cache(path, lambda pairs: pairs.update({"1-2": [], "9-3": {}, "x": 1}))
+    table = sep.pair_table(points, labels, cache=True)
+    assert table[(1, 2)].kind == "not separable" and not table[(1, 2)].from_cache
+    assert table[(0, 1)].from_cache
+
+
+def test_pair_table_without_cache_writes_nothing(tmp_path, monkeypatch):
+    monkeypatch.setenv("MNISTLIN_CACHE_DIR", str(tmp_path))
+    points, labels = _three_classes()
+    sep.pair_table(points, labels)
+    assert not list(tmp_path.iterdir())
+
+
+def test_exact_scores_match_python_integers_on_both_paths():
+    rng = np.random.default_rng(5)
+    X = rng.integers(0, 256, size=(50, 784)).astype(np.uint8)
+    for top in (2**30, 2**36, 2**45):  # bounds below 2**53, below 2**62 and above
+        w = rng.integers(-top, top, size=784)
+        b = int(rng.integers(-top, top))
+        expected = [sum(int(x) * int(v) for x, v in zip(row, w)) + b for row in X]
+        got = sep._exact_scores(X, w, b)
+        assert [int(v) for v in got] == expected
