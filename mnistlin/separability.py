@@ -344,13 +344,21 @@ _PRIME = 2097143
 _EXACT_CHUNK = 2048
 
 
+def _reduce(x: np.ndarray, p: int) -> np.ndarray:
+    """Reduce float64 whole numbers of magnitude below 2**53 modulo p, in place."""
+    x -= np.floor(x * (1.0 / p)) * p  # the quotient may be off by one: fixed below
+    x[x < 0] += p
+    x[x >= p] -= p
+    return x
+
+
 def _matmul_mod(A: np.ndarray, B: np.ndarray, p: int = _PRIME) -> np.ndarray:
     """Return ``A @ B mod p`` for residues 0 <= x < p < 2**21, exactly, with float64 BLAS."""
     A, B = A.astype(np.float64), B.astype(np.float64)
     out = np.zeros((A.shape[0], B.shape[1]))
     for k in range(0, A.shape[1], _EXACT_CHUNK):
-        out += np.fmod(A[:, k:k + _EXACT_CHUNK] @ B[k:k + _EXACT_CHUNK], p)
-        out = np.fmod(out, p)
+        out += _reduce(A[:, k:k + _EXACT_CHUNK] @ B[k:k + _EXACT_CHUNK], p)
+        _reduce(out, p)
     return out
 
 
