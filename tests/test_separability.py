@@ -248,7 +248,9 @@ def test_unreadable_cache_is_ignored(tmp_path, monkeypatch):
     table = sep.pair_table(points, labels, cache=True)
     assert not any(c.from_cache for c in table.values())
     assert table[(1, 2)].kind == "not separable"
-    _edit_cache(path, lambda pairs: pairs.update({"1-2": [], "9-3": {}, "x": 1}))
+    # Entries that are not certificates, or are for digits the data does not hold.
+    _edit_cache(path, lambda pairs: pairs.update(
+        {"1-2": [], "9-3": {}, "x": 1, "3-4": pairs["0-1"], "0-1-2": pairs["0-1"]}))
     table = sep.pair_table(points, labels, cache=True)
     assert table[(1, 2)].kind == "not separable" and not table[(1, 2)].from_cache
     assert table[(0, 1)].from_cache
@@ -270,3 +272,24 @@ def test_exact_scores_match_python_integers_on_both_paths():
         expected = [sum(int(x) * int(v) for x, v in zip(row, w)) + b for row in X]
         got = sep._exact_scores(X, w, b)
         assert [int(v) for v in got] == expected
+
+
+def test_fast_inverse_mod_matches_plain_elimination():
+    rng = np.random.default_rng(6)
+    M = rng.integers(-255, 256, size=(230, 230))
+    M[rng.random(M.shape) < 0.6] = 0  # many zeros, as in images
+    fast, plain = sep._fast_inverse_mod(M), sep._inverse_mod(M)
+    assert np.array_equal(fast, plain)
+    identity = sep._matmul_mod(np.mod(M, sep._PRIME), fast)
+    assert np.array_equal(identity, np.eye(len(M)))
+    M[:, 7] = 2 * M[:, 3]  # singular: no inverse modulo any prime
+    assert sep._fast_inverse_mod(M) is None
+
+
+def test_solve_exact_gives_an_exact_rational_solution():
+    rng = np.random.default_rng(7)
+    M = rng.integers(-255, 256, size=(150, 150))
+    c = rng.integers(-255, 256, size=150)
+    numerators, denominator = sep._solve_exact(M, c)
+    lhs = M.astype(object) @ np.array(numerators, dtype=object)
+    assert denominator > 0 and all(v == denominator * int(t) for v, t in zip(lhs, c))
