@@ -152,6 +152,39 @@ def bench_bandwidth(split, model):
                t_step, floor, "s", "within 3x of the floor", t_step <= 3 * floor, note)
 
 
+def bench_explorer(split, model):
+    """The slowest computation behind one move of an explorer's slider (chapters 2-6)."""
+    from matplotlib.figure import Figure
+
+    from mnistlin import explore, templates
+
+    X, y, Xt, yt = split
+    means = templates.class_means(X, y)
+    others = templates.out_of_class_means(X, y)
+    offsets = explore.offset_scores(Xt, yt, means)
+    parts = explore.contrast_parts(means, others, Xt, yt, model.W)
+    updates = {
+        "evidence maps (ch. 2)": lambda: explore.digit_evidence(Xt[7], model.W, model.b),
+        "offset (ch. 4)": lambda: explore.offset_accuracy(offsets, 0.21),
+        "out weight (ch. 5)": lambda: explore.contrast_state(parts, 0.45),
+    }
+    times = {name: best_time(fn, repeats=5)[0] for name, fn in updates.items()}
+    slowest = max(times, key=times.get)
+    fig = Figure(figsize=(9, 3.2))
+    view = explore.ContrastView(fig, parts, np.linspace(0, 1, 21))
+
+    def redraw():
+        view.update(0.45)
+        return explore._png(fig)
+
+    t_draw, _ = best_time(redraw, repeats=3)
+    note = (", ".join(f"{name} {1e3 * t:.2f} ms" for name, t in times.items())
+            + "; chapters 2 (steps), 3 and 6 only look up precomputed arrays"
+            + f"; redrawing the picture adds {1e3 * t_draw:.0f} ms")
+    return row(f"one explorer update (slowest: {slowest})", times[slowest], None, "s",
+               "under 100 ms", times[slowest] < 0.1, note)
+
+
 def notebook_runs():
     """Execute each chapter and record its time and the kernel's peak memory."""
     import nbclient
@@ -216,7 +249,7 @@ def main(argv=None):
              mnistlin.to_features(data.test_images), data.test_labels)
     softmax_row, model = bench_softmax(split)
     rows = [softmax_row, bench_least_squares(split), bench_centroids(split), bench_loading(),
-            bench_bandwidth(split, model)]
+            bench_bandwidth(split, model), bench_explorer(split, model)]
     if not args.quick:
         rows += notebook_runs()
         rows.append(book_build())

@@ -11,6 +11,7 @@ e.g. ``from mnistlin import templates``:
 - :mod:`mnistlin.templates` class-mean and contrast templates (chapters 4 and 5);
 - :mod:`mnistlin.dual` weights as weighted sums of training digits (chapter 6);
 - :mod:`mnistlin.transforms` shifted and shuffled pixels (chapter 7);
+- :mod:`mnistlin.explore` the computations and widgets of the interactive explorers;
 - :mod:`mnistlin.plots` the figures.
 """
 
