@@ -868,3 +868,245 @@ def running_sum_explorer(counts, sums, W) -> "ipywidgets.VBox":
                              layout=widgets.Layout(width="160px"))
     return _explorer(lambda fig: RunningSumView(fig, counts, sums, W),
                      {"i": _slider_over(options, "digits"), "k": digit}, figsize=(8, 2.8))
+
+
+# --------------------------------------------------------------------------------------
+# Chapter 1: which digit pairs a hyperplane splits (computation, view and widget)
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class PairState:
+    """What the chapter-1 explorer shows for one pair of digits.
+
+    Attributes
+    ----------
+    a, b : int
+        The two digits; ``a`` is on the positive side of the hyperplane.
+    kind : str
+        The kind of the pair's certificate: ``"separable"``, ``"not separable"`` or
+        ``"undecided"``.
+    train_errors : int
+        Training digits of the pair on the wrong side of the hyperplane, or on it.
+    train_a, train_b : numpy.ndarray
+        Signed distances of the training digits of ``a`` and of ``b`` from the hyperplane,
+        in pixel levels (0-255 units): ``(w @ x + b) / ||w||``. Positive is the side of ``a``.
+    test_acc : float
+        Fraction of the pair's test digits on their own side of the hyperplane.
+    """
+
+    a: int
+    b: int
+    kind: str
+    train_errors: int
+    train_a: np.ndarray
+    train_b: np.ndarray
+    test_acc: float
+
+
+def _pair_points(images, name: str) -> np.ndarray:
+    """Images as ``(n, 784)`` whole numbers 0-255, as the certificates expect."""
+    from .separability import _as_points
+
+    X = _as_points(images, name)
+    if X.shape[1] != 784 or X.min() < 0 or X.max() > 255:
+        raise ValueError(f"{name} must hold 28x28 images with pixels 0-255, got {X.shape}")
+    return X
+
+
+def signed_distances(cert, X) -> np.ndarray:
+    """Return the signed distance of each row of ``X`` from a certificate's hyperplane.
+
+    The distance is ``(w @ x + b) / ||w||`` in the units of ``X`` (pixel levels for MNIST);
+    positive is the side of set A. The scores ``w @ x + b`` are computed in float64, which
+    is exact for pixels 0-255 and the certificates' integer weights (below ``2**30`` each),
+    because every partial sum stays below ``2**53``; so the signs agree with the exact
+    check of :meth:`mnistlin.separability.Certificate.verify` (chapter 1).
+
+    Parameters
+    ----------
+    cert : mnistlin.separability.Certificate
+        A certificate of :func:`mnistlin.separability.separate`.
+    X : array_like
+        ``(n, 784)`` or ``(n, 28, 28)`` integer pixels 0-255.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n,)`` float64 distances.
+
+    Raises
+    ------
+    ValueError
+        If ``X`` does not hold 0-255 images or the hyperplane has all-zero weights.
+    """
+    X = _pair_points(X, "X")
+    w = np.asarray(cert.w, dtype=np.float64)
+    norm = float(np.linalg.norm(w))
+    if w.shape != (784,) or norm == 0:
+        raise ValueError("the certificate must hold a hyperplane with 784 weights, not all 0")
+    return (_hyperplane_scores(X, w[:, None])[:, 0] + float(cert.b)) / norm
+
+
+def _hyperplane_scores(X: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """``X @ W`` in float64 (exact here, see :func:`signed_distances`), a block at a time."""
+    out = np.empty((len(X), W.shape[1]))
+    for lo in range(0, len(X), 4096):  # converting in blocks keeps the float64 copy small
+        out[lo:lo + 4096] = X[lo:lo + 4096].astype(np.float64) @ W
+    return out
+
+
+class PairStates:
+    """The :class:`PairState` of every pair in a table of certificates (chapter 1).
+
+    The expensive work, the search for the certificates, is done beforehand by
+    :func:`mnistlin.separability.pair_table`. Building this object projects every training
+    and test digit on the hyperplanes of all the pairs at once, one pass over the images
+    (about a second for MNIST); asking for a pair afterwards is a dictionary look-up.
+
+    Parameters
+    ----------
+    table : dict
+        ``{(a, b): Certificate}`` from :func:`mnistlin.separability.pair_table`.
+    images, labels : array_like
+        The training images (whole numbers 0-255) and labels the table was computed on.
+    test_images, test_labels : array_like
+        Test images and labels, to measure each hyperplane on new digits.
+
+    Raises
+    ------
+    ValueError
+        If the images or labels are malformed, the table holds no pair, or a hyperplane
+        does not have 784 weights, not all zero.
+    """
+
+    def __init__(self, table: dict, images, labels, test_images, test_labels):
+        if not isinstance(table, dict) or not table:
+            raise ValueError("table must be a non-empty dict {(a, b): Certificate}")
+        images = _pair_points(images, "images")
+        labels = as_labels(labels, len(images), "labels")
+        test_images = _pair_points(test_images, "test_images")
+        test_labels = as_labels(test_labels, len(test_images), "test_labels")
+        self.table = table
+        self.pairs = sorted(table)
+        W = np.stack([np.asarray(table[p].w, dtype=np.float64) for p in self.pairs], axis=1)
+        norms = np.linalg.norm(W, axis=0)
+        if W.shape[0] != 784 or np.any(norms == 0):
+            raise ValueError("every certificate must hold a hyperplane with 784 weights, "
+                             "not all 0")
+        offsets = np.array([float(table[p].b) for p in self.pairs])
+        train = (_hyperplane_scores(images, W) + offsets) / norms
+        test = (_hyperplane_scores(test_images, W) + offsets) / norms
+        self._states = {}
+        for j, (a, b) in enumerate(self.pairs):
+            a, b = check_digit(a, "a"), check_digit(b, "b")
+            train_a, train_b = train[labels == a, j], train[labels == b, j]
+            test_a, test_b = test[test_labels == a, j], test[test_labels == b, j]
+            right = int(np.sum(test_a > 0)) + int(np.sum(test_b < 0))
+            errors = int(np.sum(train_a <= 0)) + int(np.sum(train_b >= 0))
+            self._states[(a, b)] = PairState(a, b, table[(a, b)].kind, errors, train_a,
+                                             train_b, right / (len(test_a) + len(test_b)))
+
+    def __getitem__(self, pair) -> PairState:
+        """Return the :class:`PairState` of ``pair = (a, b)``."""
+        if not isinstance(pair, tuple) or len(pair) != 2:
+            raise ValueError(f"pair must be a tuple (a, b) of two digits, got {pair!r}")
+        a, b = check_digit(pair[0], "a"), check_digit(pair[1], "b")
+        if (a, b) not in self._states:
+            raise ValueError(f"pair must be one of the table's pairs (a < b), got {(a, b)}")
+        return self._states[(a, b)]
+
+
+def pair_histograms(state: PairState, bins: int = 80):
+    """Return the shared bin edges and the two histograms of a pair's distances (chapter 1).
+
+    Returns
+    -------
+    edges : numpy.ndarray
+        About ``bins + 1`` equally spaced edges spanning the distances of both digits,
+        one of them at 0, so that no bin holds digits from both sides of the hyperplane.
+    counts_a, counts_b : numpy.ndarray
+        ``(bins,)`` int64 counts of the training digits of ``a`` and of ``b``.
+
+    Raises
+    ------
+    ValueError
+        If ``bins`` is not an integer of at least 2.
+    """
+    if isinstance(bins, (bool, np.bool_)) or not isinstance(bins, (int, np.integer)) \
+            or bins < 2:
+        raise ValueError(f"bins must be an integer of at least 2, got {bins!r}")
+    lo = min(float(state.train_a.min()), float(state.train_b.min()))
+    hi = max(float(state.train_a.max()), float(state.train_b.max()))
+    width = max(hi - lo, 1e-9) / int(bins)
+    # Zero, the hyperplane, is always a bin edge: no bin straddles the two sides.
+    edges = width * np.arange(np.floor(lo / width), np.ceil(hi / width) + 1)
+    counts_a = np.histogram(state.train_a, edges)[0]
+    counts_b = np.histogram(state.train_b, edges)[0]
+    return edges, counts_a, counts_b
+
+
+_KIND_NOTE = {
+    "separable": ("separable (a checked hyperplane)", "its training digits on the wrong side"),
+    "not separable": ("not separable (a blend certificate)",
+                      "the best hyperplane the fit found: training digits on the wrong side"),
+    "undecided": ("undecided", "the best hyperplane the fit found: training digits on the "
+                  "wrong side"),
+}
+
+
+class PairView:
+    """Histograms of a pair's training digits projected on its hyperplane (chapter 1).
+
+    The horizontal axis is the signed distance from the hyperplane in pixel levels; the
+    vertical axis counts digits on a log scale, so that the few digits on the wrong side of
+    a blocked pair stay visible next to the thousands on the right side.
+    """
+
+    def __init__(self, fig, states: PairStates, bins: int = 80):
+        self.states, self.bins = states, bins
+        ax = fig.add_subplot()
+        zeros, edges = np.zeros(bins), np.linspace(-1, 1, bins + 1)
+        self.step_a = ax.stairs(zeros, edges, fill=True, alpha=0.5, color="C3", baseline=0.5)
+        self.step_b = ax.stairs(zeros, edges, fill=True, alpha=0.5, color="C0", baseline=0.5)
+        ax.axvline(0, color="0.2", lw=0.8, ls="--")
+        ax.set(yscale="log", xlabel="signed distance from the hyperplane (pixel levels)",
+               ylabel="training digits")
+        self.readout = ax.text(0, 1.03, "", transform=ax.transAxes, va="bottom",
+                               fontsize="small")
+        self.ax = ax
+        fig.subplots_adjust(left=0.1, right=0.98, bottom=0.15, top=0.8)
+
+    def update(self, a, b=None) -> None:
+        """Draw the pair ``(a, b)``; also accepts the pair as one tuple, ``update((a, b))``."""
+        pair = a if b is None else (a, b)
+        state = self.states[tuple(pair) if isinstance(pair, (list, tuple)) else pair]
+        edges, counts_a, counts_b = pair_histograms(state, self.bins)
+        # Empty bins sit on the baseline 0.5, just under the lowest count of the log axis.
+        self.step_a.set_data(np.maximum(counts_a, 0.5), edges)
+        self.step_b.set_data(np.maximum(counts_b, 0.5), edges)
+        self.step_a.set_label(f"{state.a} (positive side)")
+        self.step_b.set_label(f"{state.b}")
+        self.ax.legend(handles=[self.step_a, self.step_b], frameon=False, loc="upper right")
+        top = max(int(counts_a.max()), int(counts_b.max()))
+        self.ax.set(xlim=(edges[0], edges[-1]), ylim=(0.5, 3 * top))
+        kind, errors = _KIND_NOTE[state.kind]
+        self.readout.set_text(f"{state.a} vs {state.b}: {kind}\n{errors}: {state.train_errors}"
+                              f"\ntest accuracy on the pair's test digits: "
+                              f"{100 * state.test_acc:.1f}%")
+
+
+def pair_explorer(states: PairStates, start=(3, 5)) -> "ipywidgets.VBox":
+    """A drop-down list of the digit pairs: separability, projections, test accuracy (chapter 1).
+
+    ``start`` is the pair shown first. Picking a pair only looks up what ``states`` holds.
+    """
+    import ipywidgets as widgets
+
+    options = [(f"{a} vs {b}", (a, b)) for a, b in states.pairs]
+    start = tuple(start)
+    if start not in states.table:
+        raise ValueError(f"start must be one of the pairs {states.pairs}, got {start!r}")
+    dropdown = widgets.Dropdown(options=options, value=start, description="pair",
+                                layout=widgets.Layout(width="200px"))
+    return _explorer(lambda fig: PairView(fig, states), {"pair": dropdown}, figsize=(7, 3.6))

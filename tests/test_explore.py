@@ -382,3 +382,136 @@ def test_slider_redraws_the_picture_in_a_real_kernel():
     nbclient.NotebookClient(nb, timeout=60, kernel_name="python3").execute()
     outputs = nb.cells[0].outputs
     assert outputs and outputs[0]["text"].strip() == "True True", outputs
+
+
+# --- chapter 1: the separability explorer ------------------------------------------------
+
+
+def pair_data(seed=8):
+    """Digits 0, 1 and 2 as 0-255 images whose first pixel is 10, 100 and 200 plus noise."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1, 2], 20)
+    X = rng.integers(0, 30, size=(60, 784)).astype(np.uint8)
+    X[:, 0] = np.array([10, 100, 200])[y] + rng.integers(0, 20, size=60)
+    return X, y
+
+
+def first_pixel_cert(kind, threshold, sign=1):
+    """A hyperplane on the first pixel: ``sign * 2 * (x[0] - threshold)``."""
+    from mnistlin.separability import Certificate
+
+    w = np.zeros(784, dtype=np.int64)
+    w[0] = 2 * sign
+    return Certificate(kind, w, -2 * sign * threshold, 0, 20, 20)
+
+
+def pair_table_of(X, y):
+    # 0 vs 1 and 0 vs 2 split at 60; 1 vs 2 is "blocked" by a hyperplane at 210, which puts
+    # every 2 (200-219) above 200 on the 1 side, so some digits are on the wrong side.
+    return {(0, 1): first_pixel_cert("separable", 60, sign=-1),
+            (0, 2): first_pixel_cert("separable", 60, sign=-1),
+            (1, 2): first_pixel_cert("not separable", 210, sign=-1)}
+
+
+def test_signed_distances_known_answer():
+    cert = first_pixel_cert("separable", 100)
+    X = np.zeros((3, 28, 28), dtype=np.uint8)
+    X[:, 0, 0] = [0, 100, 255]
+    X[2, 5, 5] = 255  # a pixel with zero weight changes nothing
+    np.testing.assert_array_equal(explore.signed_distances(cert, X), [-100.0, 0.0, 155.0])
+
+
+def test_signed_distances_refuse_bad_inputs():
+    cert = first_pixel_cert("separable", 100)
+    with pytest.raises(ValueError, match="0-255"):
+        explore.signed_distances(cert, np.full((2, 784), 256))
+    with pytest.raises(ValueError, match="0-255"):
+        explore.signed_distances(cert, np.zeros((2, 783), dtype=np.uint8))
+    with pytest.raises(ValueError, match="whole numbers"):
+        explore.signed_distances(cert, np.full((2, 784), 0.5))
+    cert.w = np.zeros(784, dtype=np.int64)
+    with pytest.raises(ValueError, match="not all 0"):
+        explore.signed_distances(cert, np.zeros((2, 784), dtype=np.uint8))
+
+
+def test_pair_states_project_each_pair_on_its_hyperplane():
+    X, y = pair_data()
+    table = pair_table_of(X, y)
+    states = explore.PairStates(table, X, y, X[::2], y[::2])
+    assert states.pairs == [(0, 1), (0, 2), (1, 2)]
+    for (a, b), cert in table.items():
+        state = states[(a, b)]
+        assert (state.a, state.b, state.kind) == (a, b, cert.kind)
+        threshold = 210.0 if a == 1 else 60.0
+        np.testing.assert_allclose(state.train_a, threshold - X[y == a, 0].astype(float))
+        np.testing.assert_allclose(state.train_b, explore.signed_distances(cert, X[y == b]))
+    assert states[(0, 1)].train_errors == 0 and states[(0, 1)].test_acc == 1.0
+    wrong = int(np.sum(X[y == 2, 0] <= 210))  # 2s at or below 210 are on the side of 1
+    assert 0 < wrong < 20
+    assert states[(1, 2)].train_errors == wrong
+    test_wrong = int(np.sum(X[::2][y[::2] == 2, 0] <= 210))
+    assert states[(1, 2)].test_acc == 1 - test_wrong / 20
+
+
+def test_pair_states_refuse_bad_inputs():
+    X, y = pair_data()
+    table = pair_table_of(X, y)
+    with pytest.raises(ValueError, match="non-empty dict"):
+        explore.PairStates({}, X, y, X, y)
+    with pytest.raises(ValueError, match="labels"):
+        explore.PairStates(table, X, y[:-1], X, y)
+    with pytest.raises(ValueError, match="0-255"):
+        explore.PairStates(table, X.astype(np.int64) * 2, y, X, y)
+    states = explore.PairStates(table, X, y, X, y)
+    for bad in [(1, 0), (3, 4), (0, 10), 1, (0, 1, 2), (0.0, 1)]:
+        with pytest.raises(ValueError):
+            states[bad]
+
+
+def test_pair_histograms_keep_the_sides_apart():
+    X, y = pair_data()
+    states = explore.PairStates(pair_table_of(X, y), X, y, X, y)
+    for pair in states.pairs:
+        state = states[pair]
+        edges, counts_a, counts_b = explore.pair_histograms(state, bins=7)
+        assert np.any(np.isclose(edges, 0.0, atol=1e-9))
+        assert counts_a.sum() == len(state.train_a) and counts_b.sum() == len(state.train_b)
+        right_of_zero = edges[:-1] >= -1e-9
+        # Distances of 0 fall in the first bin right of zero; here only 2s can have them.
+        wrong = counts_a[~right_of_zero].sum() + counts_b[right_of_zero].sum()
+        assert wrong == state.train_errors
+        if state.kind == "separable":
+            assert not np.any((counts_a > 0) & (counts_b > 0))
+    for bad in (1, 2.5, True, "10"):
+        with pytest.raises(ValueError, match="bins"):
+            explore.pair_histograms(state, bins=bad)
+
+
+def test_pair_view_draws_the_pair_asked_for():
+    X, y = pair_data()
+    states = explore.PairStates(pair_table_of(X, y), X, y, X, y)
+    view = explore.PairView(Figure(), states, bins=7)
+    view.update(1, 2)
+    heights = view.step_b.get_data().values
+    _, _, counts_b = explore.pair_histograms(states[(1, 2)], bins=7)
+    np.testing.assert_array_equal(heights, np.maximum(counts_b, 0.5))
+    assert "not separable" in view.readout.get_text()
+    view.update((0, 1))  # the widget passes the pair as one value
+    assert "0 vs 1: separable" in view.readout.get_text()
+    assert "wrong side: 0" in view.readout.get_text()
+
+
+def test_pair_dropdown_redraws_the_picture():
+    pytest.importorskip("ipywidgets")
+    X, y = pair_data()
+    states = explore.PairStates(pair_table_of(X, y), X, y, X, y)
+    box = explore.pair_explorer(states, start=(0, 2))
+    (dropdown,), image = controls_and_image(box)
+    assert dropdown.value == (0, 2) and len(dropdown.options) == 3
+    first = image.value
+    dropdown.value = (1, 2)
+    assert image.value != first
+    dropdown.value = (0, 2)
+    assert image.value == first
+    with pytest.raises(ValueError, match="start"):
+        explore.pair_explorer(states, start=(3, 5))
