@@ -428,31 +428,48 @@ def running_sum(X, alpha, k: int, counts, order=None) -> np.ndarray:
         If an input is malformed, ``counts`` is not increasing within 1 to ``n``, or
         ``order`` is not a permutation of the rows.
     """
+    k = check_digit(k, "k")
+    return running_sums(X, alpha, counts, order)[:, :, k]
+
+
+def running_sums(X, alpha, counts, order=None) -> np.ndarray:
+    """Return :func:`running_sum` for all ten classes at once, in one pass over ``X``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(len(counts), d, 10)`` float32: entry ``[j, :, k]`` is the weighted sum of the
+        first ``counts[j]`` digits for class ``k``.
+
+    Raises
+    ------
+    ValueError
+        As :func:`running_sum`.
+    """
     X = as_features(X)
     n = len(X)
     alpha = _check_alpha(alpha, n)
-    k = check_digit(k, "k")
     counts = np.asarray(counts)
     if counts.ndim != 1 or counts.size == 0 or counts.dtype.kind not in "iu":
         raise ValueError(f"counts must be a 1-D array of integers, got {counts!r}")
     if counts[0] < 1 or counts[-1] > n or np.any(np.diff(counts) <= 0):
         raise ValueError(f"counts must increase strictly within 1 to {n}, got {counts}")
-    if order is None:
-        order = np.arange(n)
-    order = np.asarray(order)
-    if (order.shape != (n,) or order.dtype.kind not in "iu"
-            or not np.array_equal(np.sort(order), np.arange(n))):
-        raise ValueError(f"order must be a permutation of 0 .. {n - 1}")
-    coef = alpha[:, k]
-    total = np.zeros(X.shape[1])
-    out = np.empty((len(counts), X.shape[1]), dtype=np.float32)
+    if order is not None:
+        order = np.asarray(order)
+        if (order.shape != (n,) or order.dtype.kind not in "iu"
+                or not np.array_equal(np.sort(order), np.arange(n))):
+            raise ValueError(f"order must be a permutation of 0 .. {n - 1}")
+    total = np.zeros((X.shape[1], N_CLASSES))
+    out = np.empty((len(counts), X.shape[1], N_CLASSES), dtype=np.float32)
     start = 0
     for j, m in enumerate(counts):
-        for lo in range(start, m, _CHUNK):
-            rows = order[lo:min(lo + _CHUNK, m)]
-            total += coef[rows].astype(np.float64) @ X[rows].astype(np.float64)
+        for lo in range(start, int(m), _CHUNK):
+            rows = slice(lo, min(lo + _CHUNK, int(m)))
+            if order is not None:
+                rows = order[rows]
+            total += X[rows].T.astype(np.float64) @ alpha[rows].astype(np.float64)
         out[j] = total
-        start = m
+        start = int(m)
     return out
 
 

@@ -28,6 +28,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ._checks import N_CLASSES, as_features, as_labels, check_digit, check_weights
+from . import dual
 from .linear import _check_bias
 
 DIVERGING = "RdBu_r"
@@ -403,8 +404,8 @@ def running_sums(X, alpha, counts) -> np.ndarray:
 
     Entry ``[j, :, k]`` is ``sum(alpha[i, k] * X[i] for i < counts[j])``; for
     ``m = n`` it is the weight column that the coefficients describe (chapter 6). It is
-    :func:`mnistlin.dual.running_sum` for all ten classes in a single pass over ``X``,
-    accumulated in float64.
+    :func:`mnistlin.dual.running_sums`, which sums all ten classes in one pass over ``X``
+    in float64.
 
     Parameters
     ----------
@@ -425,26 +426,7 @@ def running_sums(X, alpha, counts) -> np.ndarray:
     ValueError
         If the shapes disagree or ``counts`` is not strictly increasing within 1 to ``n``.
     """
-    X = as_features(X)
-    n = len(X)
-    alpha = as_features(alpha, "alpha")
-    if alpha.shape != (n, N_CLASSES):
-        raise ValueError(f"alpha must have shape ({n}, 10), got {alpha.shape}")
-    counts = np.asarray(counts)
-    if counts.ndim != 1 or counts.size == 0 or counts.dtype.kind not in "iu":
-        raise ValueError(f"counts must be a 1-D array of integers, got {counts!r}")
-    if counts[0] < 1 or counts[-1] > n or np.any(np.diff(counts) <= 0):
-        raise ValueError(f"counts must increase strictly within 1 to {n}, got {counts}")
-    total = np.zeros((X.shape[1], N_CLASSES))
-    out = np.empty((len(counts), X.shape[1], N_CLASSES), dtype=np.float32)
-    start, chunk = 0, 4096
-    for j, m in enumerate(counts):
-        for lo in range(start, int(m), chunk):
-            hi = min(lo + chunk, int(m))
-            total += X[lo:hi].T.astype(np.float64) @ alpha[lo:hi].astype(np.float64)
-        out[j] = total
-        start = int(m)
-    return out
+    return dual.running_sums(X, alpha, counts)
 
 
 def cosines(sums, W) -> np.ndarray:
