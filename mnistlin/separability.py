@@ -58,6 +58,7 @@ import scipy.optimize
 import scipy.sparse
 
 from ._checks import as_labels, check_digit
+from ._threads import scipy_blas_single_threaded
 
 logger = logging.getLogger(__name__)
 
@@ -316,8 +317,9 @@ def _hinge_fit(F, s, mean, P, max_iter, l2=1e-6):
     u /= max(float(u @ u), 1e-12) / 2
     theta0 = np.concatenate([u, [-float(u @ (za + zb)) / 2]])
     try:
-        result = scipy.optimize.minimize(loss, theta0, jac=True, method="L-BFGS-B",
-                                         options={"maxiter": max_iter})
+        with scipy_blas_single_threaded():
+            result = scipy.optimize.minimize(loss, theta0, jac=True, method="L-BFGS-B",
+                                             options={"maxiter": max_iter})
         theta = result.x
     except _Found as found:
         theta = found.theta
