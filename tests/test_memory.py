@@ -8,10 +8,13 @@ for the server and JupyterLab (together they typically hold 100-250 MB).
 How the memory is measured, and why this way:
 
 - Each notebook listed in ``_toc.yml`` is executed with nbclient in a fresh kernel, with
-  one extra cell at the end that reads ``resource.getrusage``: the kernel's peak
-  resident set size (``ru_maxrss``) over the whole run, and the same for any process it
-  started and waited for. The resident set is what a container memory limit (a cgroup)
-  charges, apart from the page cache, which Linux reclaims before it kills anything.
+  one extra cell at the end that reads the kernel's peak resident set size over the whole
+  run (``VmHWM`` in ``/proc/self/status`` on Linux), and the largest peak of any process
+  it started and waited for (``resource.getrusage``). The resident set is what a
+  container memory limit (a cgroup) charges, apart from the page cache, which Linux
+  reclaims before it kills anything. The kernel's own ``ru_maxrss`` would be wrong here:
+  Linux carries it over through ``exec``, so a kernel started by a large process (this
+  test run, say) would report that process's peak.
 - A hard limit on this machine would be less sound. ``RLIMIT_AS`` (``prlimit``) counts
   address space, and OpenBLAS and glibc reserve large regions per thread that they never
   touch, so a notebook well within 2 GB could fail. ``RLIMIT_DATA`` counts such
@@ -44,8 +47,15 @@ KERNEL_BUDGET = BINDER_LIMIT - SERVER_SHARE
 PEAK_CELL = """\
 import json as _json, resource as _resource, sys as _sys
 _unit = 1 if _sys.platform == "darwin" else 1024
+_self = _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss * _unit
+try:
+    with open("/proc/self/status") as _status:
+        _self = next(int(line.split()[1]) * 1024 for line in _status
+                     if line.startswith("VmHWM:"))
+except (OSError, StopIteration):
+    pass
 print(_json.dumps({
-    "self": _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss * _unit,
+    "self": _self,
     "children": _resource.getrusage(_resource.RUSAGE_CHILDREN).ru_maxrss * _unit,
 }))
 """
@@ -108,6 +118,19 @@ def test_peak_cell_measures_memory(tmp_path):
     nbformat.write(nb, path)
     peak = peak_rss(path)
     assert 200 * 10**6 <= peak["self"] < KERNEL_BUDGET
+
+
+def test_peak_cell_ignores_the_starting_process(tmp_path):
+    """A kernel started while this process holds 600 MB does not report those 600 MB."""
+    np = pytest.importorskip("numpy")
+    held = np.ones(600 * 10**6, dtype=np.uint8)
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_code_cell("x = 1"))
+    path = tmp_path / "small.ipynb"
+    nbformat.write(nb, path)
+    peak = peak_rss(path)
+    assert held.sum() == held.size
+    assert peak["self"] < 400 * 10**6, peak
 
 
 @pytest.mark.parametrize(
