@@ -231,7 +231,14 @@ def check_file(raw: bytes, key: str) -> np.ndarray:
     ------
     BadFileError
         If the bytes are not the original file: corrupted, truncated, empty, or HTML.
+    ValueError
+        If ``key`` is not one of the four names above, or ``raw`` is not bytes.
     """
+    if key not in FILES:
+        raise ValueError(f"key must be one of {', '.join(FILES)}, got {key!r}")
+    if not isinstance(raw, (bytes, bytearray, memoryview)):
+        raise ValueError(f"raw must be the file's bytes, got {type(raw).__name__}")
+    raw = bytes(raw)
     name, sha, shape = FILES[key]
     if raw[:2] == b"\x1f\x8b":
         try:

@@ -812,11 +812,34 @@ def kind_matrix(table: dict) -> np.ndarray:
     """Return a symmetric 10x10 array coding each pair: 1 separable, 0 not, -1 undecided.
 
     The diagonal and missing pairs are NaN.
+
+    Parameters
+    ----------
+    table : dict
+        ``{(a, b): Certificate}``, as returned by :func:`pair_table`.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(10, 10)`` float array of codes.
+
+    Raises
+    ------
+    ValueError
+        If a key is not a pair of digits or a value is not a :class:`Certificate`.
     """
     codes = {"separable": 1.0, "not separable": 0.0, "undecided": -1.0}
+    if not isinstance(table, dict):
+        raise ValueError(f"table must be a dict of digit pairs to certificates, "
+                         f"got {type(table).__name__}")
     out = np.full((10, 10), np.nan)
-    for (a, b), cert in table.items():
-        a, b = check_digit(a), check_digit(b, "b")
+    for pair, cert in table.items():
+        if not (isinstance(pair, tuple) and len(pair) == 2):
+            raise ValueError(f"table keys must be pairs of digits (a, b), got {pair!r}")
+        if not isinstance(cert, Certificate):
+            raise ValueError(f"table[{pair!r}] must be a Certificate, "
+                             f"got {type(cert).__name__}")
+        a, b = check_digit(pair[0]), check_digit(pair[1], "b")
         out[a, b] = out[b, a] = codes[cert.kind]
     return out
 

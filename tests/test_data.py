@@ -295,6 +295,13 @@ def test_check_file_accepts_the_original_raw_or_gzipped(tiny):
         np.testing.assert_array_equal(data.check_file(tiny.gz[key], key), tiny.arrays[key])
 
 
+def test_check_file_names_what_it_expects(tiny):
+    with pytest.raises(ValueError, match="key must be one of train_images"):
+        data.check_file(tiny.raw["train_images"], "train")
+    with pytest.raises(ValueError, match="raw must be the file's bytes"):
+        data.check_file("not bytes", "train_images")
+
+
 def flip_last_byte(raw: bytes) -> bytes:
     return raw[:-1] + bytes([raw[-1] ^ 1])
 

@@ -143,6 +143,12 @@ def test_pair_table_on_three_digits():
     assert table[(0, 2)].verify(images[labels == 0], images[labels == 2])
     kinds = sep.kind_matrix(table)
     assert kinds[0, 1] == kinds[1, 0] == 1 and np.isnan(kinds[0, 0]) and np.isnan(kinds[5, 6])
+    with pytest.raises(ValueError, match="must be a Certificate"):
+        sep.kind_matrix({(0, 1): "separable"})
+    with pytest.raises(ValueError, match="pairs of digits"):
+        sep.kind_matrix({0: table[(0, 1)]})
+    with pytest.raises(ValueError, match="dict"):
+        sep.kind_matrix([table[(0, 1)]])
     with pytest.raises(ValueError):
         sep.pair_table(images, labels[:5])
     with pytest.raises(ValueError):
