@@ -6,9 +6,29 @@ The README's section on working offline shows when to use it.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
+import threading
 
 from . import data
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
+
+
+@contextlib.contextmanager
+def _sigterm_as_exit():
+    """Within the block, SIGTERM raises SystemExit (main thread only; else no change)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv=None) -> int:
@@ -28,6 +48,13 @@ def main(argv=None) -> int:
     )
     fetch.add_argument("--quiet", action="store_true", help="no download progress")
     args = parser.parse_args(argv)
+    # Turn `kill` (SIGTERM) into an ordinary exit, so that a fetch stopped that way
+    # removes its temporary files as Ctrl-C does.
+    with _sigterm_as_exit():
+        return _fetch(args)
+
+
+def _fetch(args) -> int:
     try:
         mnist = data.load_mnist(args.data_dir, args.sources, progress=not args.quiet,
                                 timeout=args.timeout)

@@ -38,6 +38,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import urllib.error
 import urllib.request
 import warnings
@@ -274,6 +275,31 @@ def _atomic_write(path: Path, write: Callable) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+LEFTOVER_AGE = 3600  # seconds after which a temporary file in the cache is abandoned
+
+
+def _remove_leftovers(cache: Path) -> None:
+    """Delete the temporary files that a killed earlier fetch left in the cache.
+
+    A fetch stopped by SIGKILL, or by a closed Binder session, cannot clean up after
+    itself. Its ``*.part`` files and scratch folders are never read, only in the way;
+    those older than ``LEFTOVER_AGE`` go. Younger ones may belong to a fetch that is
+    still running in another process, and stay.
+    """
+    cutoff = time.time() - LEFTOVER_AGE
+    for pattern in ("*.part", "downloads/*.part", "downloads/.incoming-*"):
+        for path in cache.glob(pattern):
+            try:
+                if path.lstat().st_mtime >= cutoff:
+                    continue
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            except OSError:
+                pass  # gone already, or not ours to remove: harmless either way
 
 
 def _save_npy(path: Path, array: np.ndarray) -> None:
@@ -601,6 +627,8 @@ def load_mnist(data_dir=None, sources=None, *, mirrors=None, progress: bool = Tr
             missing = [key for key in FILES if key not in arrays]
             if not missing:
                 break
+            if source != "cache":  # about to write to the cache
+                _remove_leftovers(cache)
             try:
                 read = reader(source, stack)
             except (OSError, subprocess.SubprocessError) as err:

@@ -143,6 +143,14 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if kind == "hang":
             mirror.release.wait(10)
             return
+        if kind == "stall":  # half the body, then silence until the test ends
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            mirror.release.wait(10)
+            return
         if kind == "garbage":
             self.wfile.write(b"this is not HTTP\r\n\r\n")
             return
@@ -459,6 +467,49 @@ def test_interrupted_download_leaves_nothing_behind(tiny, isolated, mirrors):
     with pytest.raises(data.MNISTNotFoundError, match="closed after"):
         data.load_mnist(sources="mirrors", mirrors=[mirror.url], progress=False)
     assert cache_files(isolated / "cache") == []
+
+
+def test_a_fetch_stopped_by_kill_removes_its_temporary_files(tiny, isolated, mirrors):
+    """`kill` (SIGTERM) during a download ends the command cleanly, like Ctrl-C."""
+    mirror = mirrors().serve(tiny, "stall")
+    cache = isolated / "cache"
+    env = dict(os.environ, MNISTLIN_SOURCES="mirrors", MNISTLIN_MIRRORS=mirror.url,
+               MNISTLIN_CACHE_DIR=str(cache))
+    fetch = subprocess.Popen([sys.executable, "-m", "mnistlin", "fetch", "--quiet"], env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 20
+        while not list(cache.rglob("*.part")):
+            assert fetch.poll() is None and time.monotonic() < deadline, "no download began"
+            time.sleep(0.05)
+        fetch.terminate()
+        assert fetch.wait(10) == 128 + 15
+    finally:
+        fetch.kill()
+    leftovers = [p.relative_to(cache).as_posix() for p in cache.rglob("*")]
+    assert leftovers in ([], ["downloads"]), leftovers
+
+
+def test_leftovers_of_a_killed_fetch_are_removed_later(tiny, isolated):
+    downloads = isolated / "cache" / "downloads"
+    (downloads / ".incoming-abc").mkdir(parents=True)
+    old = [isolated / "cache" / "train_images.npy.x1.part", downloads / "a.gz.x2.part",
+           downloads / ".incoming-abc"]
+    fresh = downloads / "b.gz.x3.part"  # may belong to a fetch running right now
+    for path in old[:2] + [fresh]:
+        path.write_bytes(b"half")
+    an_hour_ago = time.time() - data.LEFTOVER_AGE - 60
+    for path in old:
+        os.utime(path, (an_hour_ago, an_hour_ago))
+    tiny.check(data.load_mnist(tiny.folder(isolated / "mnist"), sources="folder",
+                               progress=False))
+    assert [path.exists() for path in old] == [False, False, False]
+    assert fresh.exists()
+    # reading from the cache alone writes nothing, and so removes nothing
+    old[1].write_bytes(b"half")
+    os.utime(old[1], (an_hour_ago, an_hour_ago))
+    tiny.check(data.load_mnist(sources="cache", progress=False))
+    assert old[1].exists()
 
 
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
