@@ -6,6 +6,8 @@ dtype or label raises a :class:`ValueError` that says what was expected.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 N_CLASSES = 10
@@ -48,6 +50,26 @@ def as_features(X, name: str = "X") -> np.ndarray:
     if not np.isfinite(X).all():
         raise ValueError(f"{name} holds NaN or infinite values; expected finite numbers")
     return X
+
+
+RAW_PIXEL_WARNING = 100  # features this large are raw 0-255 pixels, not scaled ones
+
+
+def warn_if_raw_pixels(X: np.ndarray, func: str, name: str = "X") -> None:
+    """Warn when ``X`` holds values of ``RAW_PIXEL_WARNING`` or more, like raw pixels.
+
+    The fitting functions accept any finite features, but their defaults (penalty,
+    learning rate, tolerances) are set for pixels scaled to [0, 1]; on raw 0-255 pixels
+    they end with a worse model, without any error.
+    """
+    top = float(np.abs(X).max())
+    if top >= RAW_PIXEL_WARNING:
+        warnings.warn(
+            f"{name} holds values up to {top:g}, but {func}'s defaults suit features in "
+            f"[0, 1]; on raw 0-255 pixels the fit ends worse. Use "
+            f"mnistlin.to_features(images), which divides by 255.",
+            UserWarning, stacklevel=3,
+        )
 
 
 def as_labels(y, n: int | None = None, name: str = "y") -> np.ndarray:

@@ -120,6 +120,9 @@ def _power_iteration(matvec, dim: int, max_iter: int, seed: int, rtol: float = 1
     for _ in range(max_iter):
         w = matvec(v)
         new = float(v @ w)
+        if not np.isfinite(new):
+            raise ValueError("the features are too large: X.T @ X overflows in floating "
+                             "point; scale them, e.g. to [0, 1] with mnistlin.to_features")
         norm = np.linalg.norm(w)
         if norm == 0:
             return 0.0

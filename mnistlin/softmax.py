@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import minimize
 
-from ._checks import N_CLASSES, as_features, as_labels, check_weights
+from ._checks import N_CLASSES, as_features, as_labels, check_weights, warn_if_raw_pixels
 from ._threads import scipy_blas_single_threaded
 from .linear import _check_bias, scores
 
@@ -370,6 +370,7 @@ def fit_softmax(X, y, l2: float = 1e-4, max_iter: int = 500, tol: float = 1e-6) 
     """
     X = as_features(X)
     y = as_labels(y, len(X))
+    warn_if_raw_pixels(X, "fit_softmax")
     l2 = _check_l2(l2)
     max_iter = _check_positive(max_iter, "max_iter", integer=True)
     tol = _check_positive(tol, "tol")
@@ -458,6 +459,7 @@ def fit_softmax_sgd(
     """
     X = as_features(X)
     y = as_labels(y, len(X))
+    warn_if_raw_pixels(X, "fit_softmax_sgd")
     n, d = X.shape
     if (X_test is None) != (y_test is None):
         raise ValueError("give both X_test and y_test, or neither")

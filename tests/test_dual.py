@@ -209,3 +209,12 @@ def test_bad_coefficients_orders_and_models_are_refused():
         dual.softmax_dual(X, y, model)
     with pytest.raises(ValueError, match="all zeros"):
         dual.relative_error(np.ones(3), np.zeros(3))
+
+
+def test_overflowing_features_are_named_as_the_problem():
+    X = np.full((20, 3), 1e200)  # float64; X.T @ X is about 1e400
+    y = np.arange(20) % 10
+    for call in (lambda: dual.largest_eigenvalue(X), lambda: dual.fit_mse_gd_dual(X, y, steps=2)):
+        with pytest.raises(ValueError, match="too large"):
+            with np.errstate(over="ignore", invalid="ignore"):
+                call()

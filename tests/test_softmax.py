@@ -1,5 +1,7 @@
 """Tests of mnistlin.softmax on small synthetic problems with known answers."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -270,3 +272,15 @@ def test_sgd_training_does_not_depend_on_what_is_evaluated():
     b = fit_softmax_sgd(X, y, X[:50], y[:50], eval_size=200, **kwargs)
     np.testing.assert_array_equal(a.W, b.W)
     np.testing.assert_array_equal(a.b, b.b)
+
+
+@pytest.mark.parametrize("fit", [fit_softmax, fit_softmax_sgd])
+def test_raw_pixels_draw_a_warning(fit):
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, size=(40, 6)).astype(np.float32)
+    y = np.arange(40) % 10
+    with pytest.warns(UserWarning, match="to_features"):
+        fit(X, y, **({"steps": 2, "batch_size": 8} if fit is fit_softmax_sgd else {"max_iter": 2}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit(X / 255, y, **({"steps": 2, "batch_size": 8} if fit is fit_softmax_sgd else {"max_iter": 2}))
