@@ -84,7 +84,8 @@ def bench_softmax(split):
            f"mnistlin's costs two float32 products and no copy of the data. Ten times "
            f"faster would need {10 * t_ours / t_peer:.0f} times fewer passes, or passes that "
            f"much cheaper than these products allow (see the gradient-step row). "
-           "Tried and dropped: a diagonal preconditioner (per-pixel variance) and full "
+           "Tried and dropped, in measurements made apart from this script: a diagonal "
+           "preconditioner (per-pixel variance) and full "
            "whitening of the pixels, which both needed more L-BFGS iterations, not fewer, "
            "and a warm start from a fit on a subset, after which the full fit still "
            "needed about as many.")

