@@ -62,7 +62,7 @@ def warn_if_raw_pixels(X: np.ndarray, func: str, name: str = "X") -> None:
     learning rate, tolerances) are set for pixels scaled to [0, 1]; on raw 0-255 pixels
     they end with a worse model, without any error.
     """
-    top = float(np.abs(X).max())
+    top = max(float(X.max()), -float(X.min()))  # no copy of X, unlike np.abs(X)
     if top >= RAW_PIXEL_WARNING:
         warnings.warn(
             f"{name} holds values up to {top:g}, but {func}'s defaults suit features in "

@@ -645,8 +645,8 @@ def pair_table(images, labels, *, max_iter: int = 60, cache: bool = False) -> di
 
     Chapter 1 shows the result as a 10x10 table. The search takes about ten seconds on
     MNIST with two cores (two pairs are worked on at a time); the check of a certificate
-    takes a fraction of a second. With ``cache=True``, the
-    certificates are saved in the user cache folder (:func:`mnistlin.data.cache_dir`),
+    takes a fraction of a second. With ``cache=True``, the certificates are saved in the
+    user cache folder (:func:`mnistlin.data.cache_dir`),
     keyed by a hash of the images and labels, and a later call reads them back and
     verifies every one of them again from scratch with :meth:`Certificate.verify`. A
     certificate that fails (a damaged or edited file), and a blend certificate that is

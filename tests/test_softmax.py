@@ -280,8 +280,9 @@ def test_raw_pixels_draw_a_warning(fit):
     rng = np.random.default_rng(0)
     X = rng.integers(0, 256, size=(40, 6)).astype(np.float32)
     y = np.arange(40) % 10
+    short = {"steps": 2, "batch_size": 8} if fit is fit_softmax_sgd else {"max_iter": 2}
     with pytest.warns(UserWarning, match="to_features"):
-        fit(X, y, **({"steps": 2, "batch_size": 8} if fit is fit_softmax_sgd else {"max_iter": 2}))
+        fit(X, y, **short)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        fit(X / 255, y, **({"steps": 2, "batch_size": 8} if fit is fit_softmax_sgd else {"max_iter": 2}))
+        fit(X / 255, y, **short)

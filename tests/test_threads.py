@@ -1,4 +1,4 @@
-"""scipy's own BLAS runs on one thread inside ``scipy_blas_single_threaded``, numpy's is untouched."""
+"""Inside ``scipy_blas_single_threaded`` scipy's own BLAS runs on one thread; numpy's keeps its."""
 
 import numpy as np
 import pytest
